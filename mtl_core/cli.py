@@ -1,0 +1,120 @@
+"""``python -m mtl_core``: run an experiment from a config file, or list what is registered.
+
+Exit codes: 0 a run completed (or was stopped), 1 a run diverged (its results are still written),
+2 a user error (one line on stderr naming the setting, file or column).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from mtl_core.config import load_config
+from mtl_core.errors import MTLError
+from mtl_core.experiment import run_experiment, collect_results
+from mtl_core.train import EpochEnded, Event, RunStarted
+
+EXIT_OK, EXIT_DIVERGED, EXIT_USER_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, dispatch, and turn an MTLError into one line on stderr and exit code 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except MTLError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with the ``run`` and ``list`` commands."""
+    parser = argparse.ArgumentParser(prog="python -m mtl_core", description="MTL Lab: multi-task learning, headless.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="train one experiment from a TOML, YAML or JSON config")
+    run.add_argument("config", help="path of the config file")
+    run.add_argument("--out", help="where to write RESULTS.json (default: $MTL_RESULTS_DIR or ./mtl_results/)")
+    run.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                     help="override a setting by its dotted key, e.g. strategy.name=equal tasks.0.loss=l1")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    run.set_defaults(handler=command_run)
+    listing = commands.add_parser("list", help="print the registered names of one kind, one per line")
+    listing.add_argument("what", choices=["datasets", "strategies", "architectures"])
+    listing.set_defaults(handler=command_list)
+    return parser
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Train, show progress on a terminal, write RESULTS.json, print the test metrics."""
+    config = load_config(args.config, args.overrides)
+    events = run_experiment(config)
+    progress = None if args.quiet or not sys.stderr.isatty() else Progress(sys.stderr)
+    results = collect_results(config, events, on_event=progress.update if progress else None)
+    if progress is not None:
+        progress.close()
+    out = Path(args.out) if args.out else default_out(Path(args.config))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    if not args.quiet:
+        print_summary(results, out, sys.stdout)
+    return EXIT_DIVERGED if results["status"] == "diverged" else EXIT_OK
+
+
+def command_list(args: argparse.Namespace) -> int:
+    """One registered name per line."""
+    from mtl_core.data import DATASETS
+    from mtl_core.models import ARCHITECTURES
+    from mtl_core.weighting import STRATEGIES
+
+    registry = {"datasets": DATASETS, "strategies": STRATEGIES, "architectures": ARCHITECTURES}[args.what]
+    for name in registry.names():
+        print(name)
+    return EXIT_OK
+
+
+def default_out(config_path: Path) -> Path:
+    """``$MTL_RESULTS_DIR/<config name>-<UTC time>.json``, the folder defaulting to ./mtl_results."""
+    folder = Path(os.environ.get("MTL_RESULTS_DIR", "mtl_results"))
+    return folder / f"{config_path.stem}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+
+
+def print_summary(results: dict[str, Any], out: Path, stream: TextIO) -> None:
+    """Status, then one line per task with its test metrics, then where the results went."""
+    line = f"status: {results['status']}"
+    if results.get("reason"):
+        line += f" ({results['reason']})"
+    print(f"{line}; {results['epochs_run']} epochs in {results['duration_s']:.2f} s", file=stream)
+    for task, values in results["metrics"].get("test", {}).items():
+        shown = "  ".join(f"{name} {value:.4f}" for name, value in values.items() if value is not None)
+        print(f"test {task}: {shown}", file=stream)
+    print(f"results: {out}", file=stream)
+
+
+class Progress:
+    """A tqdm bar over epochs with the per-task train losses in its postfix."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.bar: Any = None
+
+    def update(self, event: Event) -> None:
+        """Advance on each epoch."""
+        if isinstance(event, RunStarted):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event.epochs, file=self.stream, unit="epoch", dynamic_ncols=True)
+        elif isinstance(event, EpochEnded) and self.bar is not None:
+            self.bar.set_postfix({name: f"{value:.4f}" for name, value in event.train_loss.items()}, refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        """End the bar."""
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,249 @@
+"""ExperimentConfig: the validated settings of one experiment, read from TOML, YAML or JSON.
+
+Every bad value becomes a ConfigError that names its dotted key (``data.test_size``,
+``tasks.0.loss``), so the CLI and the pages can say exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mtl_core.errors import ConfigError
+from mtl_core.tasks import TaskSpec
+
+DEFAULT_DATASET = "diabetes"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataConfig(_Section):
+    """Where the table comes from and how its rows are split."""
+
+    dataset: str | None = None  # a built-in name; the default is "diabetes" when no path is given
+    path: str | None = None  # a CSV/TSV file instead of a built-in data set
+    test_size: float = Field(0.2, gt=0.0, lt=1.0)
+    val_size: float = Field(0.1, ge=0.0, lt=1.0)
+    split_seed: int = Field(42, ge=0)
+    stratify: bool = True  # stratify the split on the classification labels where the counts allow
+    features: tuple[str, ...] | None = None  # default: every column that no task uses
+    params: dict[str, Any] = Field(default_factory=dict)  # a generated data set's hyper-parameters
+
+    @model_validator(mode="after")
+    def _check(self) -> DataConfig:
+        if self.dataset is not None and self.path is not None:
+            raise ValueError("give either dataset or path, not both")
+        if self.test_size + self.val_size >= 1.0:
+            raise ValueError(
+                f"test_size + val_size = {self.test_size + self.val_size:g} leaves no training rows; keep it below 1"
+            )
+        return self
+
+    @property
+    def source(self) -> str:
+        """The built-in name or the file path this config reads."""
+        return self.path or self.dataset or DEFAULT_DATASET
+
+
+class ModelConfig(_Section):
+    """The architecture and its trunk."""
+
+    architecture: str = "hps"
+    hidden: tuple[int, ...] = Field((64, 64), min_length=1)
+    activation: Literal["relu", "gelu", "tanh", "silu", "leaky_relu"] = "relu"
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    norm: Literal["none", "batch", "layer"] = "none"
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelConfig:
+        if any(size < 1 for size in self.hidden):
+            raise ValueError(f"hidden = {list(self.hidden)}: every layer needs at least 1 unit")
+        return self
+
+
+class StrategyConfig(BaseModel):
+    """The weighting strategy's name; every other key is one of its hyper-parameters."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    name: str = "equal"
+
+    @property
+    def hparams(self) -> dict[str, Any]:
+        """The hyper-parameters, without the name."""
+        return dict(self.model_extra or {})
+
+
+class TrainConfig(_Section):
+    """How the model is optimised."""
+
+    epochs: int = Field(100, ge=1, le=100_000)
+    batch_size: int = Field(0, ge=0)  # 0 = full batch
+    lr: float = Field(0.01, gt=0.0)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    momentum: float = Field(0.0, ge=0.0, lt=1.0)  # sgd only
+    weight_decay: float = Field(0.0, ge=0.0)
+    clip_grad_norm: float | None = Field(None, gt=0.0)  # max total norm of the gradient, None = no clipping
+    seed: int = Field(0, ge=0)
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+
+
+class ExperimentConfig(_Section):
+    """Everything one run needs. ``tasks`` empty means the data set's default tasks."""
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    tasks: tuple[TaskSpec, ...] = ()
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @model_validator(mode="after")
+    def _check_task_names(self) -> ExperimentConfig:
+        names = [task.name for task in self.tasks]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"task names must be unique; {', '.join(map(repr, twice))} appears more than once")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, loadable again with ``from_dict``; unset defaults included."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ExperimentConfig:
+        """Validate a nested mapping; every problem is reported with its dotted key."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as error:
+            raise ConfigError(describe_validation_error(error)) from None
+
+    def with_overrides(self, overrides: Iterable[str]) -> ExperimentConfig:
+        """A copy with dotted ``key=value`` overrides applied (``tasks.0.loss=l1``)."""
+        values = self.model_dump(mode="json", exclude_unset=False)
+        for override in overrides:
+            apply_override(values, override)
+        return ExperimentConfig.from_dict(values)
+
+
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentConfig:
+    """Read a TOML, YAML or JSON file and apply dotted overrides.
+
+    A relative ``data.path`` in the file is taken relative to the file's folder.
+    """
+    values = read_config_file(path)
+    for override in overrides:
+        apply_override(values, override)
+    data = values.get("data")
+    if isinstance(data, dict) and isinstance(data.get("path"), str) and not Path(data["path"]).is_absolute():
+        candidate = Path(path).parent / data["path"]
+        if candidate.exists() and not Path(data["path"]).exists():
+            data["path"] = str(candidate)
+    return ExperimentConfig.from_dict(values)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The raw nested mapping in a .toml, .yaml/.yml or .json file."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file {str(file)!r} does not exist")
+    text = file.read_text(encoding="utf-8")
+    suffix = file.suffix.lower()
+    try:
+        if suffix == ".toml":
+            values = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            values = yaml.safe_load(text) or {}
+        elif suffix == ".json":
+            values = json.loads(text)
+        else:
+            raise ConfigError(f"config file {file.name!r}: unknown format {suffix!r}; use .toml, .yaml, .yml or .json")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as error:
+        raise ConfigError(f"config file {file.name!r} cannot be parsed: {error}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {file.name!r} must hold a table of settings at its top level")
+    return values
+
+
+def parse_value(text: str) -> Any:
+    """An override's value: JSON when it parses (numbers, lists, true/false, null), else the text.
+
+    >>> parse_value("[128,64]"), parse_value("1e-3"), parse_value("equal")
+    ([128, 64], 0.001, 'equal')
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def apply_override(values: dict[str, Any], override: str) -> None:
+    """Set ``values[a][b]... = value`` from ``"a.b=value"``; list items by index (``tasks.0.loss``)."""
+    key, sep, raw = override.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"override {override!r} must look like key=value, e.g. strategy.name=equal")
+    parts = key.split(".")
+    node: Any = values
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) > len(node):
+                raise ConfigError(
+                    f"{where}: index {part!r} is out of range; {len(node)} items exist, "
+                    f"so use an index below {len(node)}, or {len(node)} to add one"
+                )
+            index = int(part)
+            if index == len(node):
+                node.append({})
+            if last:
+                node[index] = parse_value(raw)
+            else:
+                node = node[index]
+            continue
+        if not isinstance(node, dict):
+            raise ConfigError(f"{where}: {'.'.join(parts[:depth])} is a value, not a table of settings")
+        if last:
+            node[part] = parse_value(raw)
+        else:
+            node = node.setdefault(part, {})
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem: the dotted key, the value found and what is expected."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        if problem["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown setting{_suggest_key(problem['loc'])}")
+            continue
+        message = problem["msg"].removeprefix("Value error, ")
+        if message.startswith("@"):  # a model rule that names its own field (TaskSpec)
+            for part in message.split("; @"):
+                field, _, text = part.lstrip("@").partition(": ")
+                lines.append(f"{key}.{field}: {text}" if key else f"{field}: {text}")
+            continue
+        if "input" in problem and not isinstance(problem["input"], dict) and key:
+            lines.append(f"{key} = {problem['input']!r}: {message}")
+        else:
+            lines.append(f"{key or 'config'}: {message}")
+    return "; ".join(lines)
+
+
+def _suggest_key(loc: tuple[Any, ...]) -> str:
+    section = {
+        "data": DataConfig, "model": ModelConfig, "train": TrainConfig, "tasks": TaskSpec,
+    }.get(str(loc[0]), ExperimentConfig) if len(loc) > 1 else ExperimentConfig
+    known = list(section.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    hint = f". Did you mean {close[0]!r}?" if close else ""
+    return f"{hint} Known keys here: {', '.join(known)}"

@@ -1,0 +1,10 @@
+"""The data stage: sources (built-in, file, UCI download) → table → MTLDataset."""
+
+from mtl_core.data.dataset import MTLDataset, Split, TaskInfo, build_dataset
+from mtl_core.data.reader import read_table
+from mtl_core.data.sources import DATASETS, DatasetSource, default_tasks, load_table
+
+__all__ = [
+    "DATASETS", "DatasetSource", "MTLDataset", "Split", "TaskInfo",
+    "build_dataset", "default_tasks", "load_table", "read_table",
+]

@@ -1,0 +1,36 @@
+"""MTLModel: the base of every architecture, and the head widths it is built for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from torch import Tensor, nn
+
+
+class MTLModel(nn.Module):
+    """A network with one output per task: ``forward(x)`` returns ``{task name: Tensor[B, out]}``.
+
+    Subclasses say which parameters all tasks share (``shared_parameters``): gradient-based
+    weighting strategies combine the task gradients of exactly these.
+    """
+
+    def __init__(self, heads: dict[str, int]) -> None:
+        super().__init__()
+        self.task_names = tuple(heads)
+        self.head_widths = dict(heads)
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters every task's loss depends on."""
+        raise NotImplementedError
+
+    def task_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters that belong to one task only (the heads)."""
+        shared = {id(p) for p in self.shared_parameters()}
+        return (p for p in self.parameters() if id(p) not in shared)
+
+    def last_shared_layer(self) -> list[nn.Parameter]:
+        """The parameters of the last shared layer (GradNorm measures gradient norms there)."""
+        return list(self.shared_parameters())[-2:]

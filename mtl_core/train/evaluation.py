@@ -1,0 +1,78 @@
+"""Evaluating a model on one split: outputs in original units, losses, metrics and predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from mtl_core.data import MTLDataset, Split, TaskInfo
+from mtl_core.train.losses import task_loss
+from mtl_core.train.metrics import clean, task_metrics
+
+CHUNK_ROWS = 8192  # evaluation batch: bounds memory on large splits
+
+
+@torch.no_grad()
+def split_outputs(model: nn.Module, split: Split, device: torch.device) -> dict[str, Tensor]:
+    """The model's raw outputs for every row of a split, in eval mode, on the CPU."""
+    was_training = model.training
+    model.eval()
+    chunks = [model(split.features[start:start + CHUNK_ROWS].to(device)) for start in range(0, len(split), CHUNK_ROWS)]
+    model.train(was_training)
+    names = chunks[0].keys() if chunks else ()
+    return {name: torch.cat([chunk[name].float().cpu() for chunk in chunks]) for name in names}
+
+
+def to_natural(output: Tensor, info: TaskInfo) -> np.ndarray:
+    """Regression: predictions in the target's units. Classification: probabilities ([N] for 2 classes)."""
+    if info.kind == "regression":
+        return (output.squeeze(-1) * info.target_scale + info.target_mean).numpy().astype(float)
+    if info.loss == "bce":
+        return torch.sigmoid(output.squeeze(-1)).numpy().astype(float)
+    proba = torch.softmax(output, dim=-1)
+    return (proba[:, 1] if proba.shape[1] == 2 else proba).numpy().astype(float)
+
+
+def natural_targets(split: Split, info: TaskInfo) -> np.ndarray:
+    """The labels of a split in original units (regression) or as class indices."""
+    values = split.targets[info.name].numpy().astype(float)
+    return values * info.target_scale + info.target_mean if info.kind == "regression" else values
+
+
+def evaluate(model: nn.Module, dataset: MTLDataset, split: Split, device: torch.device) -> tuple[dict[str, float], dict[str, Any]]:
+    """Per-task loss (as trained) and metrics (original units) over the labelled rows of ``split``."""
+    if len(split) == 0:
+        return {}, {}
+    outputs = split_outputs(model, split, device)
+    losses, metrics = {}, {}
+    for task in dataset.tasks:
+        info, mask = dataset.info[task.name], split.masks[task.name]
+        if not bool(mask.any()):
+            continue
+        losses[task.name] = float(task_loss(outputs[task.name], split.targets[task.name], mask, info))
+        true = natural_targets(split, info)[mask.numpy()]
+        natural = to_natural(outputs[task.name], info)[mask.numpy()]
+        metrics[task.name] = {k: clean(v) for k, v in task_metrics(true, natural, info, tuple(task.metrics or ())).items()}
+    return losses, metrics
+
+
+def predictions(model: nn.Module, dataset: MTLDataset, split: Split, device: torch.device) -> dict[str, dict[str, Any]]:
+    """Per task, over its labelled rows: table row, true value, prediction (and class probabilities)."""
+    outputs = split_outputs(model, split, device)
+    result: dict[str, dict[str, Any]] = {}
+    for task in dataset.tasks:
+        info, mask = dataset.info[task.name], split.masks[task.name].numpy()
+        true, natural = natural_targets(split, info)[mask], to_natural(outputs[task.name], info)[mask]
+        entry: dict[str, Any] = {"row": split.rows[mask].tolist(), "true": true.tolist()}
+        if info.kind == "regression":
+            entry["pred"] = natural.tolist()
+        else:
+            entry["true"] = true.astype(int).tolist()
+            entry["pred"] = ((natural >= 0.5).astype(int) if natural.ndim == 1 else natural.argmax(axis=1)).tolist()
+            entry["proba"] = natural.tolist()
+            entry["classes"] = list(info.classes)
+        result[task.name] = entry
+    return result

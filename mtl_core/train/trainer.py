@@ -1,0 +1,170 @@
+"""Trainer: ``run()`` is a generator of events; the caller consumes them and may stop at any point."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from mtl_core.config import ExperimentConfig
+from mtl_core.data import MTLDataset, Split
+from mtl_core.models import build_model
+from mtl_core.models.layers import initialize, seed_dropout
+from mtl_core.train.device import choose_device
+from mtl_core.train.evaluation import evaluate, predictions
+from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted
+from mtl_core.train.losses import stacked_losses
+from mtl_core.train.optim import make_optimizer
+from mtl_core.weighting import StepContext, create, task_gradients, write_direction
+
+
+@dataclass(slots=True)
+class _EpochTally:
+    """Running sums over one epoch's steps."""
+
+    loss_sums: Tensor  # [T], Σ loss × labelled rows
+    counts: Tensor  # [T], labelled rows
+    weight_sums: Tensor  # [T]
+    weighted_steps: int = 0
+
+
+class Diverged(Exception):
+    """Internal signal: a loss became nan or inf; the run ends with status 'diverged'."""
+
+
+class Trainer:
+    """Trains one model on one MTLDataset as the config says; everything random comes from ``train.seed``."""
+
+    def __init__(self, config: ExperimentConfig, dataset: MTLDataset,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.config, self.dataset = config, dataset
+        self.should_stop = should_stop or (lambda: False)
+        self.task_names = tuple(task.name for task in dataset.tasks)
+        self.device = choose_device(config.train.device)
+        self.strategy = create(config.strategy.name, **config.strategy.hparams)
+        self.strategy.check_tasks(self.task_names)
+        heads = {name: dataset.info[name].output_dim for name in self.task_names}
+        self.model = build_model(config.model, dataset.in_features, heads)
+        initialize(self.model, torch.Generator().manual_seed(config.train.seed))
+        self.model.to(self.device)
+        seed_dropout(self.model, torch.Generator(self.device).manual_seed(config.train.seed + 1))
+        self.shuffle = torch.Generator().manual_seed(config.train.seed + 2)
+        self.optimizer = make_optimizer(config.train, self.model.parameters(), self.strategy.parameters())
+        self.shared = list(self.model.shared_parameters())
+        self.heads = list(self.model.task_parameters())
+
+    def run(self) -> Iterator[Event]:
+        """Yield RunStarted, one EpochEnded per epoch, then RunEnded (completed, diverged or stopped)."""
+        started = time.perf_counter()
+        train = _to_device(self.dataset.train, self.device)
+        yield RunStarted(
+            tasks=self.task_names, epochs=self.config.train.epochs, n_train=len(self.dataset.train),
+            n_val=len(self.dataset.val), n_test=len(self.dataset.test),
+            n_parameters=sum(p.numel() for p in self.model.parameters()), device=str(self.device),
+            strategy=self.config.strategy.name,
+        )
+        self.strategy.reset()
+        self.strategy.check_tasks(self.task_names)
+        self.epoch_losses: list[tuple[float, ...]] = []
+        self.initial_losses: tuple[float, ...] | None = None
+        self.step = 0
+        for epoch in range(1, self.config.train.epochs + 1):
+            if self.should_stop():
+                yield self._ended("stopped", f"stopped by the user before epoch {epoch}", epoch - 1, started)
+                return
+            epoch_start = time.perf_counter()
+            try:
+                train_loss, weights = self._train_epoch(train, epoch)
+            except Diverged as reason:
+                yield self._ended("diverged", str(reason), epoch - 1, started)
+                return
+            val_loss, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
+            now = time.perf_counter()
+            yield EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start, now - started)
+        yield self._ended("completed", "", self.config.train.epochs, started)
+
+    def _train_epoch(self, train: Split, epoch: int) -> tuple[dict[str, float], dict[str, float]]:
+        self.model.train()
+        n_rows, n_tasks = len(train), len(self.task_names)
+        batch = self.config.train.batch_size or n_rows
+        order = torch.randperm(n_rows, generator=self.shuffle).to(self.device) if batch < n_rows else None
+        tally = _EpochTally(torch.zeros(n_tasks), torch.zeros(n_tasks), torch.zeros(n_tasks))
+        for start in range(0, n_rows, batch):
+            rows = order[start:start + batch] if order is not None else slice(None)
+            targets = {name: value[rows] for name, value in train.targets.items()}
+            masks = {name: value[rows] for name, value in train.masks.items()}
+            losses = stacked_losses(self.model(train.features[rows]), targets, masks, self.dataset.info)
+            self._check_finite(losses, epoch)
+            weights = self._step(losses, epoch)
+            counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
+            tally.loss_sums += losses.detach().cpu() * counts
+            tally.counts += counts
+            if weights is not None:
+                tally.weight_sums += weights.detach().float().cpu()
+                tally.weighted_steps += 1
+        means = (tally.loss_sums / tally.counts.clamp(min=1)).tolist()
+        self.epoch_losses.append(tuple(means))
+        weights_used = (tally.weight_sums / max(tally.weighted_steps, 1)).tolist() if tally.weighted_steps else []
+        return dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights_used, strict=False))
+
+    def _step(self, losses: Tensor, epoch: int) -> Tensor | None:
+        """One optimisation step; returns the task weights used, or None when the method has none."""
+        if self.initial_losses is None:
+            self.initial_losses = tuple(losses.detach().cpu().tolist())
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.strategy.kind == "loss":
+            total, weights = self.strategy.combine(losses, self._context(losses, epoch))  # type: ignore[attr-defined]
+            total.backward()
+        else:
+            jacobian = task_gradients(losses, self.shared)  # [T, P]
+            direction = self.strategy(jacobian)  # type: ignore[operator]
+            head_grads = torch.autograd.grad(losses.sum(), self.heads, allow_unused=True)
+            write_direction(direction, self.shared)
+            for parameter, grad in zip(self.heads, head_grads, strict=True):
+                parameter.grad = grad
+            weights = self.strategy.implied_weights()  # type: ignore[attr-defined]
+        if self.config.train.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.clip_grad_norm)
+        self.optimizer.step()
+        self.step += 1
+        return weights
+
+    def _context(self, losses: Tensor, epoch: int) -> StepContext:
+        norms = None
+        if self.strategy.needs_grad_norms:
+            last = self.model.last_shared_layer()
+            norms = torch.stack([
+                torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, last, retain_graph=True)]).norm()
+                for loss in losses
+            ])
+        return StepContext(epoch, self.step, self.task_names, tuple(self.epoch_losses), self.initial_losses, norms)
+
+    def _check_finite(self, losses: Tensor, epoch: int) -> None:
+        values = losses.detach().cpu().tolist()
+        for name, value in zip(self.task_names, values, strict=True):
+            if not math.isfinite(value):
+                raise Diverged(f"loss of task {name!r} became {value} at epoch {epoch}")
+
+    def _ended(self, status: str, reason: str, epochs_run: int, started: float) -> RunEnded:
+        if status == "diverged":
+            return RunEnded("diverged", reason, epochs_run, time.perf_counter() - started)
+        _, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
+        _, test_metrics = evaluate(self.model, self.dataset, self.dataset.test, self.device)
+        return RunEnded(
+            status, reason, epochs_run, time.perf_counter() - started,  # type: ignore[arg-type]
+            metrics={"val": val_metrics, "test": test_metrics},
+            predictions=predictions(self.model, self.dataset, self.dataset.test, self.device),
+        )
+
+
+def _to_device(split: Split, device: torch.device) -> Split:
+    return Split(
+        features=split.features.to(device),
+        targets={name: value.to(device) for name, value in split.targets.items()},
+        masks={name: value.to(device) for name, value in split.masks.items()},
+        rows=split.rows,
+    )

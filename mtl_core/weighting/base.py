@@ -1,0 +1,125 @@
+"""Base classes of weighting strategies, the step context they read, and hyper-parameter validation."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeAlias
+
+import torch
+from pydantic import ConfigDict, ValidationError, create_model
+from torch import Tensor
+
+from mtl_core.errors import ConfigError
+
+Jacobian: TypeAlias = Tensor  # [T, P]: one row per task, the gradient of its loss w.r.t. the shared parameters
+Losses: TypeAlias = Tensor  # [T]
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """What a loss-based strategy may read at one optimisation step (plain values, never the trainer)."""
+
+    epoch: int  # 1-based
+    step: int  # 0-based count of optimisation steps so far in the run
+    task_names: tuple[str, ...]
+    epoch_losses: tuple[tuple[float, ...], ...] = ()  # mean train loss per finished epoch, [E][T]
+    initial_losses: tuple[float, ...] | None = None  # the losses of the run's first step, [T]
+    last_layer_grad_norms: Tensor | None = None  # [T], ‖∇_W L_t‖ on the last shared layer, when asked for
+
+
+class Strategy:
+    """A weighting strategy. Hyper-parameters are the ``__init__`` keywords, stored under the same names."""
+
+    kind: ClassVar[Literal["loss", "gradient"]]
+    claims: ClassVar[frozenset[str]] = frozenset()  # properties the paper proves; checked by tests/properties
+    needs_grad_norms: ClassVar[bool] = False  # loss-based methods that read last_layer_grad_norms
+
+    def reset(self) -> None:
+        """Forget everything learned during a run (state attributes end in ``_``)."""
+
+    def check_tasks(self, task_names: Sequence[str]) -> None:
+        """Raise ConfigError when the hyper-parameters do not fit these tasks (e.g. weights per task)."""
+
+    def parameters(self) -> list[Tensor]:
+        """Tensors the strategy learns with the model's optimiser (e.g. uncertainty's log-variances)."""
+        return []
+
+    def hparams(self) -> dict[str, Any]:
+        """The hyper-parameters as given (defaults filled in)."""
+        return {name: getattr(self, name) for name in hparam_names(type(self))}
+
+
+class LossWeighting(Strategy):
+    """Weights from the task losses: total = Σ_t w_t L_t, one backward pass."""
+
+    kind = "loss"
+
+    def weights(self, losses: Losses, context: StepContext) -> Tensor:  # [T]
+        """The weight of each task at this step."""
+        raise NotImplementedError
+
+    def combine(self, losses: Losses, context: StepContext) -> tuple[Tensor, Tensor]:
+        """The scalar to differentiate and the weights used (detached, for the history)."""
+        weights = self.weights(losses, context)
+        return (weights * losses).sum(), weights.detach()
+
+
+class GradientStrategy(Strategy):
+    """Combines the task gradients of the shared parameters into one update direction."""
+
+    kind = "gradient"
+
+    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
+        """The update direction for the shared parameters."""
+        raise NotImplementedError
+
+    def __call__(self, jacobian: Jacobian) -> Tensor:
+        if jacobian.dim() != 2:
+            raise ValueError(f"a Jacobian is [tasks, parameters]; got shape {tuple(jacobian.shape)}")
+        if not torch.isfinite(jacobian).all():
+            raise ValueError("the Jacobian holds nan or inf; the run diverged before weighting")
+        return self.aggregate(jacobian)
+
+    def implied_weights(self) -> Tensor | None:
+        """The task weights of the last ``aggregate`` when the method has them (direction = wᵀJ), else None."""
+        return None
+
+
+def hparam_names(cls: type) -> list[str]:
+    """Names of the keyword hyper-parameters of a strategy class."""
+    signature = inspect.signature(cls.__init__)
+    return [name for name in signature.parameters if name != "self"]
+
+
+def hparam_model(cls: type) -> Any:
+    """A pydantic model of ``cls.__init__``'s keywords: annotations (with Field limits) and defaults."""
+    signature = inspect.signature(cls.__init__)
+    hints = inspect.get_annotations(cls.__init__, eval_str=True)
+    fields: dict[str, Any] = {}
+    for name, parameter in signature.parameters.items():
+        if name == "self":
+            continue
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[name] = (hints.get(name, Any), default)
+    return create_model(f"{cls.__name__}Settings", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def validate_hparams(cls: type, hparams: dict[str, Any]) -> dict[str, Any]:
+    """Validated keywords for ``cls``; ConfigError names ``strategy.<key>`` and what is expected."""
+    try:
+        return dict(hparam_model(cls).model_validate(hparams))
+    except ValidationError as error:
+        problems: dict[str, str] = {}
+        for problem in error.errors():
+            parts = [str(part) for part in problem["loc"] if "[" not in str(part)]  # drop union member tags
+            key = "strategy." + ".".join(parts)
+            if key in problems:
+                continue  # one message per key: the first union member's
+            if problem["type"] == "extra_forbidden":
+                known = ", ".join(hparam_names(cls)) or "none"
+                problems[key] = f"{key}: {cls.__name__} has no such hyper-parameter (it takes: {known})"
+            else:
+                problems[key] = f"{key} = {problem.get('input')!r}: {problem['msg']}"
+        raise ConfigError("; ".join(problems.values())) from None
