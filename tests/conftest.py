@@ -1,0 +1,28 @@
+"""Shared test set-up: the Wine Quality files come from ../shared/data, downloads go to a temporary cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+os.environ.setdefault("MTL_DATA_DIR", str(SHARED_DATA))
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty download cache, so nothing a test downloads leaks into another."""
+    monkeypatch.setenv("MTL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def wine_available() -> Path:
+    """The folder holding the Wine Quality CSVs; skips when the shared data is not beside the project."""
+    folder = Path(os.environ["MTL_DATA_DIR"])
+    if not (folder / "winequality-red.csv").is_file():
+        pytest.skip(f"Wine Quality files not found in {folder}")
+    return folder
