@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from mtl_core.config import load_config
 from mtl_core.errors import MTLError
+from mtl_core.registry import Registry
 from mtl_core.experiment import run_experiment, collect_results
 from mtl_core.train import EpochEnded, Event, RunStarted
 
@@ -73,7 +74,8 @@ def command_list(args: argparse.Namespace) -> int:
     from mtl_core.models import ARCHITECTURES
     from mtl_core.weighting import STRATEGIES
 
-    registry = {"datasets": DATASETS, "strategies": STRATEGIES, "architectures": ARCHITECTURES}[args.what]
+    registries: dict[str, Registry[Any]] = {"datasets": DATASETS, "strategies": STRATEGIES, "architectures": ARCHITECTURES}
+    registry = registries[args.what]
     for name in registry.names():
         print(name)
     return EXIT_OK

@@ -240,9 +240,10 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def _suggest_key(loc: tuple[Any, ...]) -> str:
-    section = {
+    sections: dict[str, type[BaseModel]] = {
         "data": DataConfig, "model": ModelConfig, "train": TrainConfig, "tasks": TaskSpec,
-    }.get(str(loc[0]), ExperimentConfig) if len(loc) > 1 else ExperimentConfig
+    }
+    section = sections.get(str(loc[0]), ExperimentConfig) if len(loc) > 1 else ExperimentConfig
     known = list(section.model_fields)
     close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
     hint = f". Did you mean {close[0]!r}?" if close else ""

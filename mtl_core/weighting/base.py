@@ -89,18 +89,14 @@ class GradientStrategy(Strategy):
 
 def hparam_names(cls: type) -> list[str]:
     """Names of the keyword hyper-parameters of a strategy class."""
-    signature = inspect.signature(cls.__init__)
-    return [name for name in signature.parameters if name != "self"]
+    return list(inspect.signature(cls).parameters)
 
 
 def hparam_model(cls: type) -> Any:
     """A pydantic model of ``cls.__init__``'s keywords: annotations (with Field limits) and defaults."""
-    signature = inspect.signature(cls.__init__)
-    hints = inspect.get_annotations(cls.__init__, eval_str=True)
+    hints = inspect.get_annotations(getattr(cls, "__init__"), eval_str=True)
     fields: dict[str, Any] = {}
-    for name, parameter in signature.parameters.items():
-        if name == "self":
-            continue
+    for name, parameter in inspect.signature(cls).parameters.items():
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         fields[name] = (hints.get(name, Any), default)
     return create_model(f"{cls.__name__}Settings", __config__=ConfigDict(extra="forbid"), **fields)
