@@ -47,15 +47,22 @@ def evaluate(model: nn.Module, dataset: MTLDataset, split: Split, device: torch.
     if len(split) == 0:
         return {}, {}
     outputs = split_outputs(model, split, device)
-    losses, metrics = {}, {}
+    losses: dict[str, float] = {}
+    metrics: dict[str, Any] = {}
     for task in dataset.tasks:
         info, mask = dataset.info[task.name], split.masks[task.name]
         if not bool(mask.any()):
             continue
-        losses[task.name] = float(task_loss(outputs[task.name], split.targets[task.name], mask, info))
+        loss = clean(float(task_loss(outputs[task.name], split.targets[task.name], mask, info)))
+        if loss is not None:
+            losses[task.name] = loss
         true = natural_targets(split, info)[mask.numpy()]
         natural = to_natural(outputs[task.name], info)[mask.numpy()]
-        metrics[task.name] = {k: clean(v) for k, v in task_metrics(true, natural, info, tuple(task.metrics or ())).items()}
+        names: tuple[str, ...] = tuple(task.metrics or ())
+        if not np.isfinite(natural).all():  # outputs overflowed: no metric is meaningful
+            metrics[task.name] = dict.fromkeys(names)
+            continue
+        metrics[task.name] = {k: clean(v) for k, v in task_metrics(true, natural, info, names).items()}
     return losses, metrics
 
 

@@ -56,6 +56,7 @@ class Trainer:
         self.optimizer = make_optimizer(config.train, self.model.parameters(), self.strategy.parameters())
         self.shared = list(self.model.shared_parameters())
         self.heads = list(self.model.task_parameters())
+        self.has_batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.model.modules())
 
     def run(self) -> Iterator[Event]:
         """Yield RunStarted, one EpochEnded per epoch, then RunEnded (completed, diverged or stopped)."""
@@ -94,6 +95,8 @@ class Trainer:
         order = torch.randperm(n_rows, generator=self.shuffle).to(self.device) if batch < n_rows else None
         tally = _EpochTally(torch.zeros(n_tasks), torch.zeros(n_tasks), torch.zeros(n_tasks))
         for start in range(0, n_rows, batch):
+            if n_rows - start == 1 and start > 0 and self.has_batch_norm:
+                break  # batch norm cannot normalise a single row: that last row waits for the next epoch
             rows = order[start:start + batch] if order is not None else slice(None)
             targets = {name: value[rows] for name, value in train.targets.items()}
             masks = {name: value[rows] for name, value in train.masks.items()}
@@ -138,7 +141,11 @@ class Trainer:
         if self.strategy.needs_grad_norms:
             last = self.model.last_shared_layer()
             norms = torch.stack([
-                torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, last, retain_graph=True)]).norm()
+                torch.cat([
+                    (g if g is not None else torch.zeros_like(p)).reshape(-1)
+                    for g, p in zip(torch.autograd.grad(loss, last, retain_graph=True, allow_unused=True), last,
+                                    strict=True)
+                ]).norm()
                 for loss in losses
             ])
         return StepContext(epoch, self.step, self.task_names, tuple(self.epoch_losses), self.initial_losses, norms)
