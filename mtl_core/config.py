@@ -126,6 +126,10 @@ class ExperimentConfig(_Section):
         except ValidationError as error:
             raise ConfigError(describe_validation_error(error)) from None
 
+    def to_toml(self) -> str:
+        """The config as a TOML file that ``load_config`` reads back to an equal config."""
+        return dump_toml(self.to_dict())
+
     def with_overrides(self, overrides: Iterable[str]) -> ExperimentConfig:
         """A copy with dotted ``key=value`` overrides applied (``tasks.0.loss=l1``)."""
         values = self.model_dump(mode="json", exclude_unset=False)
@@ -148,6 +152,44 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentCo
         if candidate.exists() and not Path(data["path"]).exists():
             data["path"] = str(candidate)
     return ExperimentConfig.from_dict(values)
+
+
+def dump_toml(values: Mapping[str, Any]) -> str:
+    """TOML text for a config mapping: one table per section, ``[[tasks]]`` per task, None values left out.
+
+    >>> print(dump_toml({"data": {"dataset": "wine-red", "params": {}}, "tasks": [{"name": "q", "bins": None}]}))
+    [data]
+    dataset = "wine-red"
+    params = {}
+    <BLANKLINE>
+    [[tasks]]
+    name = "q"
+    <BLANKLINE>
+    """
+    blocks = []
+    for section, body in values.items():
+        tables = body if isinstance(body, list) else [body]
+        header = f"[[{section}]]" if isinstance(body, list) else f"[{section}]"
+        for table in tables:
+            lines = [f"{key} = {_toml_value(value)}" for key, value in table.items() if value is not None]
+            blocks.append("\n".join([header, *lines]) + "\n")
+    return "\n".join(blocks)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(text, text)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(item) for item in value if item is not None) + "]"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items() if v is not None)
+        return "{ " + items + " }" if items else "{}"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
