@@ -36,6 +36,7 @@ class DataConfig(_Section):
     split_seed: int = Field(42, ge=0)
     stratify: bool = True  # stratify the split on the classification labels where the counts allow
     features: tuple[str, ...] | None = None  # default: every column that no task uses
+    task_id_column: str | None = None  # routed rows: this column says which task a row is labelled for
     params: dict[str, Any] = Field(default_factory=dict)  # a generated data set's hyper-parameters
 
     @model_validator(mode="after")

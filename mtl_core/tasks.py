@@ -40,10 +40,14 @@ def metrics_for(kind: str) -> tuple[str, ...]:
 class TaskSpec(BaseModel):
     """One task: the column it learns, its kind, how its label is derived, its loss and metrics.
 
-    A derived task turns a numeric column into labels: ``threshold`` gives the binary label
-    ``column >= threshold``; ``bins`` (increasing cut points) give the class ``k`` of the
-    interval a value falls in, as ``numpy.digitize`` does. Unset ``loss``, ``metrics`` and
-    ``metric`` take the defaults of the kind (mse / bce / cross_entropy; all metrics; mse or accuracy).
+    A derived task turns a column into labels: ``threshold`` gives the binary label
+    ``column >= threshold``; ``equals`` the binary label ``column == value`` (one category
+    against the rest); ``bins`` as increasing cut points give the class ``k`` of the interval a
+    value falls in, as ``numpy.digitize`` does, and as a number K give K quantile classes (edges
+    from the training rows only). ``task_id`` marks a routed task: a row is labelled for it only
+    where the data's ``task_id_column`` equals this value (default: the task's name).
+    Unset ``loss``, ``metrics`` and ``metric`` take the defaults of the kind
+    (mse / bce / cross_entropy; all metrics; mse or accuracy).
 
     >>> TaskSpec(name="good", column="quality", kind="binary", threshold=6).loss
     'bce'
@@ -56,7 +60,9 @@ class TaskSpec(BaseModel):
     kind: Kind = "regression"
     loss: LossName | None = None
     threshold: float | None = None
-    bins: tuple[float, ...] | None = None
+    equals: str | float | None = None
+    bins: tuple[float, ...] | int | None = None
+    task_id: str | int | None = None
     metrics: tuple[MetricName, ...] | None = None
     metric: MetricName | None = None
     standardize: bool = False  # regression: learn the z-scored target (statistics of train rows)
@@ -84,13 +90,18 @@ class TaskSpec(BaseModel):
             problems.append(("loss", f"loss {self.loss!r} does not fit a {self.kind} task (use one of: {allowed})"))
         if self.threshold is not None and self.kind != "binary":
             problems.append(("threshold", f"threshold derives a binary label, but kind is {self.kind!r}: set kind = \"binary\""))
+        if self.equals is not None and self.kind != "binary":
+            problems.append(("equals", f"equals derives a binary label, but kind is {self.kind!r}: set kind = \"binary\""))
         if self.bins is not None:
             if self.kind != "multiclass":
                 problems.append(("bins", f"bins derive classes, but kind is {self.kind!r}: set kind = \"multiclass\""))
-            if len(self.bins) == 0 or list(self.bins) != sorted(set(self.bins)):
+            if isinstance(self.bins, int) and self.bins < 2:
+                problems.append(("bins", f"bins = {self.bins} quantile classes: give at least 2"))
+            if isinstance(self.bins, tuple) and (len(self.bins) == 0 or list(self.bins) != sorted(set(self.bins))):
                 problems.append(("bins", f"bins = {list(self.bins)} must be strictly increasing cut points"))
-        if self.threshold is not None and self.bins is not None:
-            problems.append(("bins", "give either threshold or bins, not both"))
+        rules = [name for name in ("threshold", "equals", "bins") if getattr(self, name) is not None]
+        if len(rules) > 1:
+            problems.append((rules[1], f"give one derive rule, not {' and '.join(rules)}"))
         if self.standardize and self.kind != "regression":
             problems.append(("standardize", "standardize applies to regression tasks only"))
         for metric in (self.metrics or ()) + ((self.metric,) if self.metric else ()):
@@ -105,5 +116,10 @@ class TaskSpec(BaseModel):
 
     @property
     def derived(self) -> bool:
-        """True when the label is computed from the column (threshold or bins)."""
-        return self.threshold is not None or self.bins is not None
+        """True when the label is computed from the column (threshold, equals or bins)."""
+        return self.threshold is not None or self.equals is not None or self.bins is not None
+
+    @property
+    def quantile_bins(self) -> int | None:
+        """K when the task's classes are K quantiles of its column, else None."""
+        return self.bins if isinstance(self.bins, int) and not isinstance(self.bins, bool) else None

@@ -18,6 +18,7 @@ from torch import Tensor
 from mtl_core.config import DataConfig
 from mtl_core.data.labels import Labels, task_labels
 from mtl_core.errors import DataError
+from mtl_core.limits import MAX_ABS_VALUE, MAX_COLUMNS
 from mtl_core.tasks import TaskSpec
 
 
@@ -69,10 +70,17 @@ class MTLDataset:
 
 def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig, source: str) -> MTLDataset:
     """Split ``table`` by ``data.split_seed``, fit the preprocessor on train rows, and build tensors."""
-    check_columns(table, tasks, source)
+    check_columns(table, tasks, data, source)
     features = feature_columns(table, tasks, data)
-    labels = {task.name: task_labels(table, task, source) for task in tasks}
+    check_features(table, features, source)
+    routed = data.task_id_column
+    labels = {task.name: task_labels(table, task, source, routed_by=routed) for task in tasks if not task.quantile_bins}
     train_rows, val_rows, test_rows = split_rows(len(table), tasks, labels, data)
+    for task in tasks:
+        if task.quantile_bins:  # quantile edges come from the training rows only
+            labels[task.name] = task_labels(table, task, source, routed_by=routed, fit_rows=train_rows)
+    labels = {task.name: labels[task.name] for task in tasks}
+    check_labels(tasks, labels, train_rows, test_rows, source)
     preprocessor = make_preprocessor(table[list(features)]).fit(table.iloc[train_rows][list(features)])
     info = {task.name: task_info(task, labels[task.name], train_rows) for task in tasks}
 
@@ -94,9 +102,13 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
     )
 
 
-def check_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], source: str) -> None:
-    """Every task column exists; DataError names the task's key and lists the columns otherwise."""
+def check_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig, source: str) -> None:
+    """Every task column (and the task-id column) exists; DataError names the key and lists the columns."""
     columns = [str(column) for column in table.columns]
+    if data.task_id_column is not None and data.task_id_column not in columns:
+        raise DataError(
+            f"data.task_id_column = {data.task_id_column!r}: {source} has no such column. Columns: {', '.join(columns)}"
+        )
     for index, task in enumerate(tasks):
         if task.column not in columns:
             close = difflib.get_close_matches(task.column, columns, n=1, cutoff=0.6)
@@ -109,7 +121,7 @@ def check_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], source: str)
 
 def feature_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig) -> tuple[str, ...]:
     """The input columns: ``data.features`` if given, else every column that no task uses."""
-    targets = {task.column for task in tasks}
+    targets = {task.column for task in tasks} | ({data.task_id_column} if data.task_id_column else set())
     if data.features is not None:
         missing = [name for name in data.features if name not in table.columns]
         if missing:
@@ -123,6 +135,50 @@ def feature_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: Data
     if not chosen:
         raise DataError("no feature columns are left once the task columns are taken out; add input columns")
     return chosen
+
+
+def check_features(table: pd.DataFrame, features: tuple[str, ...], source: str) -> None:
+    """No feature column is entirely missing, infinite or so large that standardising it overflows."""
+    if len(features) > MAX_COLUMNS:
+        raise DataError(f"{source} has {len(features)} feature columns; at most {MAX_COLUMNS} are allowed")
+    for name in features:
+        column = table[name]
+        if column.isna().all():
+            raise DataError(f"feature column {name!r} of {source} is entirely missing; drop it or choose data.features")
+        if not pd.api.types.is_numeric_dtype(column) or column.dtype == bool:
+            continue
+        values = column.to_numpy(dtype=float)
+        bad = ~np.isnan(values) & ~(np.abs(values) <= MAX_ABS_VALUE)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"feature column {name!r} (row {row + 1} of {source}) holds {values[row]!r}; values must be finite "
+                f"and within ±{MAX_ABS_VALUE:g} to be standardised. Fix or rescale the column, or leave it out."
+            )
+
+
+def check_labels(tasks: tuple[TaskSpec, ...], labels: dict[str, Labels], train_rows: np.ndarray,
+                 test_rows: np.ndarray, source: str) -> None:
+    """Each task has labelled training rows; classification tasks see two classes and no test-only class."""
+    for task in tasks:
+        own = labels[task.name]
+        train = own.values[train_rows][own.mask[train_rows]]
+        if len(train) == 0:
+            raise DataError(f"task {task.name!r} has no labelled row in the training split of {source}; "
+                            f"give it labelled rows or remove the task")
+        if not task.is_classification:
+            continue
+        seen = set(np.unique(train).astype(int))
+        if len(seen) < 2:
+            only = own.classes[next(iter(seen))]
+            raise DataError(f"task {task.name!r} has a single class ({only!r}) in the training split of {source}; "
+                            f"there is nothing to learn. Choose another threshold or column.")
+        test = own.values[test_rows][own.mask[test_rows]]
+        unseen = sorted(set(np.unique(test).astype(int)) - seen)
+        if unseen:
+            names = ", ".join(repr(own.classes[index]) for index in unseen)
+            raise DataError(f"task {task.name!r}: class {names} appears in the test split of {source} but never in "
+                            f"training, so it cannot be predicted. Merge rare classes (bins) or use more rows.")
 
 
 def split_rows(

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 
 from mtl_core.errors import DataError
+from mtl_core.limits import MAX_CLASSES
 from mtl_core.tasks import TaskSpec
-
-MAX_CLASSES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +24,24 @@ class Labels:
     classes: tuple[str, ...]  # class names in index order; empty for regression
 
 
-def task_labels(table: pd.DataFrame, task: TaskSpec, source: str) -> Labels:
-    """The labels of ``task`` in ``table``; DataError names the column, row and value when they don't fit."""
+def task_labels(table: pd.DataFrame, task: TaskSpec, source: str, *, routed_by: str | None = None,
+                fit_rows: np.ndarray | None = None) -> Labels:
+    """The labels of ``task`` in ``table``; DataError names the column, row and value when they don't fit.
+
+    ``routed_by`` names the task-id column of a routed table: rows of other tasks are masked.
+    Quantile bins take their edges from ``fit_rows`` (the training rows), never from held-out rows.
+    """
     column = table[task.column]
     mask = column.notna().to_numpy()
+    if routed_by is not None:
+        wanted = str(task.task_id if task.task_id is not None else task.name)
+        mask &= table[routed_by].astype(str).to_numpy() == wanted
+    if task.equals is not None:
+        hit = column.astype(str).to_numpy() == str(task.equals)
+        if isinstance(task.equals, float):  # a number: compare numerically so 6 matches 6.0
+            hit = pd.to_numeric(column, errors="coerce").to_numpy() == task.equals
+        names = (f"{task.column} != {task.equals}", f"{task.column} == {task.equals}")
+        return Labels(np.where(mask, hit, 0).astype(float), mask, names)
     if task.kind == "regression" or task.derived:
         numbers = _numeric(column, task, source)
         if task.kind == "regression":
@@ -36,10 +49,26 @@ def task_labels(table: pd.DataFrame, task: TaskSpec, source: str) -> Labels:
         if task.threshold is not None:
             names = (f"{task.column} < {task.threshold:g}", f"{task.column} >= {task.threshold:g}")
             return Labels(np.where(mask, numbers >= task.threshold, 0).astype(float), mask, names)
-        assert task.bins is not None
-        return Labels(np.where(mask, np.digitize(np.nan_to_num(numbers), task.bins), 0).astype(float), mask,
-                      _bin_names(task.column, task.bins))
+        edges = _edges(numbers, mask, task, fit_rows)
+        return Labels(np.where(mask, np.digitize(np.nan_to_num(numbers), edges), 0).astype(float), mask,
+                      _bin_names(task.column, edges))
     return _categorical(column, mask, task, source)
+
+
+def _edges(numbers: np.ndarray, mask: np.ndarray, task: TaskSpec, fit_rows: np.ndarray | None) -> tuple[float, ...]:
+    """Given cut points, or the inner quantiles of the training rows for ``bins = K``."""
+    if task.quantile_bins is None:
+        assert isinstance(task.bins, tuple)
+        return task.bins
+    rows = fit_rows if fit_rows is not None else np.arange(len(numbers))
+    values = numbers[rows][mask[rows]]
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, task.quantile_bins + 1)[1:-1])) if len(values) else []
+    if len(edges) < 1:
+        raise DataError(
+            f"column {task.column!r} has too few distinct values for {task.quantile_bins} quantile classes "
+            f"(task {task.name!r}); give fewer bins or explicit cut points"
+        )
+    return tuple(float(edge) for edge in edges)
 
 
 def _numeric(column: pd.Series, task: TaskSpec, source: str) -> np.ndarray:
