@@ -37,6 +37,10 @@ class DataConfig(_Section):
     stratify: bool = True  # stratify the split on the classification labels where the counts allow
     features: tuple[str, ...] | None = None  # default: every column that no task uses
     task_id_column: str | None = None  # routed rows: this column says which task a row is labelled for
+    labels: str | None = None  # image folder (path is a folder): the CSV naming each row's file; default labels.csv
+    image_column: str = "file"  # image folder: the labels CSV's column of file names
+    image_size: int = Field(64, ge=1)  # image folder: every image is resized to this side
+    channels: Literal[1, 3] = 1  # image folder: 1 grayscale, 3 RGB
     params: dict[str, Any] = Field(default_factory=dict)  # a generated data set's hyper-parameters
 
     @model_validator(mode="after")

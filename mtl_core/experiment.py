@@ -10,22 +10,28 @@ from typing import Any
 import torch
 
 from mtl_core.config import ExperimentConfig
-from mtl_core.data import MTLDataset, build_dataset, default_tasks, load_table
+from mtl_core.data import DATASETS, MTLDataset, build_dataset, default_tasks, load_data
 from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted, Trainer
 
 
 def resolve(config: ExperimentConfig) -> ExperimentConfig:
-    """The config with the data set's default tasks filled in when none are given."""
-    if config.tasks:
-        return config
-    return config.model_copy(update={"tasks": default_tasks(config.data)})
+    """The config with the data set's defaults filled in: its tasks when none are given, its task-id column."""
+    if not config.tasks:
+        config = config.model_copy(update={"tasks": default_tasks(config.data)})
+    if config.data.path is None and config.data.task_id_column is None:
+        routed_by = DATASETS.get(config.data.source, key="data.dataset").task_id_column
+        if routed_by is not None:
+            config = config.model_copy(update={"data": config.data.model_copy(update={"task_id_column": routed_by})})
+    return config
 
 
 def prepare(config: ExperimentConfig) -> tuple[ExperimentConfig, MTLDataset]:
     """The resolved config and its MTLDataset (split, preprocessor fitted on train rows)."""
     config = resolve(config)
-    table, _ = load_table(config.data)
-    return config, build_dataset(table, config.tasks, config.data, config.data.source)
+    loaded, source = load_data(config.data)
+    labels_only = source.label_columns if source is not None else ()
+    return config, build_dataset(loaded.table, config.tasks, config.data, config.data.source,
+                                 images=loaded.images, label_columns=labels_only)
 
 
 def run_experiment(config: ExperimentConfig, should_stop: Callable[[], bool] | None = None) -> Iterator[Event]:

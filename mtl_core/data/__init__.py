@@ -2,9 +2,9 @@
 
 from mtl_core.data.dataset import MTLDataset, Split, TaskInfo, build_dataset
 from mtl_core.data.reader import read_table
-from mtl_core.data.sources import DATASETS, DatasetSource, default_tasks, load_table
+from mtl_core.data.sources import DATASETS, DatasetSource, LoadedData, default_tasks, load_data, load_table
 
 __all__ = [
     "DATASETS", "DatasetSource", "MTLDataset", "Split", "TaskInfo",
-    "build_dataset", "default_tasks", "load_table", "read_table",
+    "LoadedData", "build_dataset", "default_tasks", "load_data", "load_table", "read_table",
 ]

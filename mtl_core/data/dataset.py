@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,14 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from torch import Tensor
 
 from mtl_core.config import DataConfig
+from mtl_core.data.images import ImageNormalizer
 from mtl_core.data.labels import Labels, task_labels
 from mtl_core.errors import DataError
 from mtl_core.limits import MAX_ABS_VALUE, MAX_COLUMNS
 from mtl_core.tasks import TaskSpec
+
+
+Preprocessor: TypeAlias = ColumnTransformer | ImageNormalizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,18 +65,28 @@ class MTLDataset:
     train: Split
     val: Split
     test: Split
-    preprocessor: ColumnTransformer  # fitted on the train rows only
+    preprocessor: Preprocessor  # fitted on the train rows only
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input row: (F,) for tables, (C, H, W) for images."""
+        return tuple(int(size) for size in self.train.features.shape[1:])
 
     @property
     def in_features(self) -> int:
-        """Width of the model's input."""
-        return int(self.train.features.shape[1])
+        """Number of input values per row (C·H·W for images)."""
+        return int(np.prod(self.input_shape))
 
 
-def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig, source: str) -> MTLDataset:
-    """Split ``table`` by ``data.split_seed``, fit the preprocessor on train rows, and build tensors."""
+def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig, source: str,
+                  images: np.ndarray | None = None, label_columns: tuple[str, ...] = ()) -> MTLDataset:
+    """Split ``table`` by ``data.split_seed``, fit the preprocessor on train rows, and build tensors.
+
+    With ``images`` ([N, C, H, W], one per table row) the images are the model's input and the
+    table holds only labels; otherwise the table's feature columns are.
+    """
     check_columns(table, tasks, data, source)
-    features = feature_columns(table, tasks, data)
+    features = () if images is not None else feature_columns(table, tasks, data, label_columns)
     check_features(table, features, source)
     routed = data.task_id_column
     labels = {task.name: task_labels(table, task, source, routed_by=routed) for task in tasks if not task.quantile_bins}
@@ -81,13 +96,19 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
             labels[task.name] = task_labels(table, task, source, routed_by=routed, fit_rows=train_rows)
     labels = {task.name: labels[task.name] for task in tasks}
     check_labels(tasks, labels, train_rows, test_rows, source)
-    preprocessor = make_preprocessor(table[list(features)]).fit(table.iloc[train_rows][list(features)])
     info = {task.name: task_info(task, labels[task.name], train_rows) for task in tasks}
-
+    preprocessor: Preprocessor
+    if images is not None:
+        preprocessor = ImageNormalizer().fit(images[train_rows])  # statistics of training images only
+    else:
+        preprocessor = make_preprocessor(table[list(features)]).fit(table.iloc[train_rows][list(features)])
     width = len(preprocessor.get_feature_names_out())
 
     def tensors(rows: np.ndarray) -> Split:
-        encoded = preprocessor.transform(table.iloc[rows][list(features)]) if len(rows) else np.zeros((0, width))
+        if images is not None:
+            encoded = preprocessor.transform(images[rows])
+        else:
+            encoded = preprocessor.transform(table.iloc[rows][list(features)]) if len(rows) else np.zeros((0, width))
         return Split(
             features=torch.as_tensor(np.asarray(encoded, dtype=np.float32)),
             targets={name: target_tensor(labels[name].values[rows], info[name]) for name in labels},
@@ -119,9 +140,12 @@ def check_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
             )
 
 
-def feature_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig) -> tuple[str, ...]:
-    """The input columns: ``data.features`` if given, else every column that no task uses."""
+def feature_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig,
+                    label_columns: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The input columns: ``data.features`` if given, else every column that no task (or routing) uses."""
     targets = {task.column for task in tasks} | ({data.task_id_column} if data.task_id_column else set())
+    if data.features is None:
+        targets |= set(label_columns)
     if data.features is not None:
         missing = [name for name in data.features if name not in table.columns]
         if missing:

@@ -62,7 +62,7 @@ def _edges(numbers: np.ndarray, mask: np.ndarray, task: TaskSpec, fit_rows: np.n
         return task.bins
     rows = fit_rows if fit_rows is not None else np.arange(len(numbers))
     values = numbers[rows][mask[rows]]
-    edges = np.unique(np.quantile(values, np.linspace(0, 1, task.quantile_bins + 1)[1:-1])) if len(values) else []
+    edges: np.ndarray | list[float] = np.unique(np.quantile(values, np.linspace(0, 1, task.quantile_bins + 1)[1:-1])) if len(values) else []
     if len(edges) < 1:
         raise DataError(
             f"column {task.column!r} has too few distinct values for {task.quantile_bins} quantile classes "

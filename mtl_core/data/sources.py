@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sklearn.datasets import load_diabetes
 
 from mtl_core.config import DataConfig
+from mtl_core.data.images import load_image_folder
 from mtl_core.data.reader import read_table
 from mtl_core.data.uci import wine_file
 from mtl_core.errors import ConfigError, DataError
@@ -18,23 +22,61 @@ from mtl_core.tasks import TaskSpec
 
 
 @dataclass(frozen=True)
+class LoadedData:
+    """A loaded data set: its table and, for image data, the images row by row."""
+
+    table: pd.DataFrame
+    images: np.ndarray | None = None  # [N, C, H, W] float32 in [0, 1], aligned with the table's rows
+
+
+class NoParams(BaseModel):
+    """Hyper-parameters of a data set that takes none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
 class DatasetSource:
-    """A built-in data set: how to load its table, and the tasks it offers by default."""
+    """A built-in data set: how to load it, and the tasks it offers by default.
+
+    ``load`` receives the validated hyper-parameters and returns a table or LoadedData; the
+    same hyper-parameters always give the same data. ``label_columns`` are never used as
+    features by default (they are labels in disguise, e.g. a digit's parity).
+    """
 
     name: str
     description: str
-    load: Callable[[Mapping[str, Any]], pd.DataFrame]
+    load: Callable[[Any], pd.DataFrame | LoadedData]
     default_tasks: tuple[TaskSpec, ...]
     citation: str = ""
-    params: Mapping[str, Any] = field(default_factory=dict)  # hyper-parameters and their defaults
+    params: type[BaseModel] = NoParams
+    label_columns: tuple[str, ...] = ()
+    task_id_column: str | None = None
+
+    def data(self, params: Mapping[str, Any]) -> LoadedData:
+        """The data for these hyper-parameters; a bad one is a ConfigError naming ``data.params.<key>``."""
+        try:
+            settings = self.params.model_validate(dict(params))
+        except ValidationError as error:
+            raise ConfigError(_params_message(self, error)) from None
+        loaded = self.load(settings)
+        return loaded if isinstance(loaded, LoadedData) else LoadedData(loaded)
 
     def table(self, params: Mapping[str, Any]) -> pd.DataFrame:
-        """The table for these hyper-parameters; unknown keys are a ConfigError naming ``data.params``."""
-        unknown = sorted(set(params) - set(self.params))
-        if unknown:
-            known = ", ".join(self.params) or "none"
-            raise ConfigError(f"data.params.{unknown[0]}: {self.name} has no such parameter (it takes: {known})")
-        return self.load({**self.params, **params})
+        """The table alone (see ``data``)."""
+        return self.data(params).table
+
+
+def _params_message(source: DatasetSource, error: ValidationError) -> str:
+    known = ", ".join(source.params.model_fields) or "none"
+    problems = []
+    for problem in error.errors():
+        key = "data.params." + ".".join(str(part) for part in problem["loc"])
+        if problem["type"] == "extra_forbidden":
+            problems.append(f"{key}: {source.name} has no such parameter (it takes: {known})")
+        else:
+            problems.append(f"{key} = {problem.get('input')!r}: {problem['msg']}")
+    return "; ".join(problems)
 
 
 DATASETS = Registry[DatasetSource]("data set")
@@ -71,7 +113,7 @@ register(DatasetSource(
     name="diabetes",
     description="442 diabetes patients (scikit-learn, no download): 10 baseline measurements; "
     "disease progression after one year, and whether it is high (>= 140.5, the median).",
-    load=lambda params: _diabetes_table(),
+    load=lambda settings: _diabetes_table(),
     default_tasks=(
         TaskSpec(name="progression", column="progression", kind="regression", standardize=True),
         TaskSpec(name="high_progression", column="progression", kind="binary", threshold=140.5),
@@ -82,7 +124,7 @@ register(DatasetSource(
     name="wine-red",
     description="1,599 red Vinho Verde wines (UCI, downloaded once and cached): 11 physico-chemical "
     "measurements; quality 3-8 as a score and as good = quality >= 6.",
-    load=lambda params: _wine_table("red"),
+    load=lambda settings: _wine_table("red"),
     default_tasks=WINE_TASKS,
     citation=WINE_CITATION,
 ))
@@ -90,20 +132,29 @@ register(DatasetSource(
     name="wine-white",
     description="4,898 white Vinho Verde wines (UCI, downloaded once and cached): 11 physico-chemical "
     "measurements; quality 3-9 as a score and as good = quality >= 6.",
-    load=lambda params: _wine_table("white"),
+    load=lambda settings: _wine_table("white"),
     default_tasks=WINE_TASKS,
     citation=WINE_CITATION,
 ))
 
 
-def load_table(data: DataConfig) -> tuple[pd.DataFrame, DatasetSource | None]:
-    """The raw table a DataConfig names, with its built-in source (None for a file)."""
+def load_data(data: DataConfig) -> tuple[LoadedData, DatasetSource | None]:
+    """The data a DataConfig names (table and any images), with its built-in source (None for a file)."""
     if data.path is not None:
         if data.params:
             raise ConfigError("data.params: parameters apply to built-in data sets, not to a file (data.path)")
-        return read_table(data.path), None
+        if Path(data.path).is_dir():
+            table, images = load_image_folder(data.path, data.labels, data.image_column, data.image_size, data.channels)
+            return LoadedData(table, images), None
+        return LoadedData(read_table(data.path)), None
     source = DATASETS.get(data.source, key="data.dataset")
-    return source.table(data.params), source
+    return source.data(data.params), source
+
+
+def load_table(data: DataConfig) -> tuple[pd.DataFrame, DatasetSource | None]:
+    """The raw table a DataConfig names, with its built-in source (None for a file)."""
+    loaded, source = load_data(data)
+    return loaded.table, source
 
 
 def default_tasks(data: DataConfig) -> tuple[TaskSpec, ...]:

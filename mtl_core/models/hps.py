@@ -22,7 +22,7 @@ class HardParameterSharing(MTLModel):
         self.heads = nn.ModuleList(nn.Linear(settings.hidden[-1], width) for width in heads.values())
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        shared = self.trunk(x)  # [B, H]
+        shared = self.trunk(x.flatten(1))  # [B, H]; images [B, C, H, W] enter the MLP flattened
         return {name: head(shared) for name, head in zip(self.task_names, self.heads, strict=True)}
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:

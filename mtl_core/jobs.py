@@ -1,0 +1,276 @@
+"""Background training jobs for the UI: bounded threads, a FIFO queue, cancel, and a buffer of events per job.
+
+A page submits an ``ExperimentConfig`` and keeps the job id; a worker thread consumes the run's events
+into the job's buffer, and the page reads them back while it polls. At most ``max_running`` runs train
+at once; later ones wait in submission order. Nothing here imports Streamlit.
+
+>>> manager = JobManager(max_running=1)
+>>> job = manager.submit(ExperimentConfig.from_dict({"data": {"dataset": "diabetes"}, "train": {"epochs": 2}}))
+>>> manager.wait(job, timeout=60)
+True
+>>> manager.status(job), len(manager.results(job)["history"])
+('completed', 2)
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from mtl_core.config import ExperimentConfig
+from mtl_core.errors import MTLError
+from mtl_core.experiment import collect_results, resolve, run_experiment
+from mtl_core.train.events import EpochEnded, Event
+
+__all__ = [
+    "ACTIVE", "Event", "JobManager", "JobSnapshot", "JobStatus", "UnknownJobError", "job_manager",
+]
+
+JobStatus: TypeAlias = Literal["queued", "running", "completed", "diverged", "stopped", "failed"]
+ACTIVE: frozenset[str] = frozenset({"queued", "running"})
+KEEP_FINISHED = 100  # finished jobs remembered; older ones are forgotten so a long-lived server stays small
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownJobError(MTLError, LookupError):
+    """A job id that this process never issued, or one forgotten since (see ``KEEP_FINISHED``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobSnapshot:
+    """One consistent view of a job, taken under the manager's lock. ``results`` is a private copy."""
+
+    job_id: str
+    status: JobStatus
+    position: int | None  # place in the queue while queued: 1 = next to start
+    epochs: int  # planned epochs
+    events: tuple[Event, ...]
+    results: dict[str, Any] | None  # the collect_results dict once the run has ended
+    error: str | None  # why a failed job failed
+    started_at: float | None  # time.monotonic() when training began
+    ended_at: float | None  # time.monotonic() when the job reached a final status
+
+    @property
+    def active(self) -> bool:
+        """Whether the job is still queued or running."""
+        return self.status in ACTIVE
+
+    @property
+    def epochs_done(self) -> int:
+        """How many epochs have ended so far."""
+        return sum(isinstance(event, EpochEnded) for event in self.events)
+
+
+@dataclass(eq=False, slots=True)
+class _Job:
+    """A job's mutable state; every field is read and written under the manager's lock."""
+
+    job_id: str
+    config: ExperimentConfig  # resolved: the data set's default tasks filled in
+    run: Iterator[Event] | None  # the trainer's events, built at submit; dropped once consumed
+    stop: threading.Event
+    done: threading.Event = field(default_factory=threading.Event)
+    status: JobStatus = "queued"
+    events: list[Event] = field(default_factory=list)
+    results: dict[str, Any] | None = None
+    error: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+
+
+class JobManager:
+    """Runs training jobs on threads, at most ``max_running`` at once, the rest in a FIFO queue.
+
+    Args:
+        max_running: concurrent trainings; default ``os.cpu_count()``.
+        keep_finished: finished jobs remembered before the oldest are forgotten.
+    """
+
+    def __init__(self, max_running: int | None = None, keep_finished: int = KEEP_FINISHED) -> None:
+        if max_running is not None and max_running < 1:
+            raise ValueError(f"max_running = {max_running}: at least one job must be able to run")
+        self.max_running = max_running or os.cpu_count() or 1
+        self.keep_finished = keep_finished
+        self._changed = threading.Condition(threading.Lock())  # notified on every event and status change
+        self._jobs: dict[str, _Job] = {}  # in submission order
+        self._queue: deque[str] = deque()
+        self._running: set[str] = set()
+
+    def submit(self, config: ExperimentConfig) -> str:
+        """Check the config, load its data and build the model now, then queue the run; returns the job id.
+
+        Raises:
+            MTLError: the data or a setting is bad; nothing is queued.
+        """
+        stop = threading.Event()
+        run = run_experiment(config, stop.is_set)  # loads data and builds the trainer: user errors surface here
+        job = _Job(uuid.uuid4().hex[:12], resolve(config), run, stop)
+        with self._changed:
+            self._jobs[job.job_id] = job
+            self._queue.append(job.job_id)
+            self._start_queued()
+            self._forget_old()
+        return job.job_id
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop a job: a queued one never starts; a running one ends before its next epoch, history kept.
+
+        Returns:
+            True when the job was still queued or running.
+        """
+        with self._changed:
+            job = self._get(job_id)
+            if job.status == "queued":
+                self._queue.remove(job_id)
+                self._finish(job, "stopped")
+                return True
+            job.stop.set()  # the trainer checks this before every epoch
+            return job.status == "running"
+
+    def cancel_all(self) -> None:
+        """Cancel every queued and running job (for shutdown and test teardown)."""
+        with self._changed:
+            active = [job_id for job_id, job in self._jobs.items() if job.status in ACTIVE]
+        for job_id in active:
+            self.cancel(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> bool:
+        """Block until the job reaches a final status; False when ``timeout`` seconds pass first."""
+        with self._changed:
+            job = self._get(job_id)
+        return job.done.wait(timeout)
+
+    def wait_for_events(self, job_id: str, count: int, timeout: float | None = None) -> bool:
+        """Block until the job has buffered at least ``count`` events or has ended; True when it has them."""
+        with self._changed:
+            job = self._get(job_id)
+            self._changed.wait_for(lambda: len(job.events) >= count or job.done.is_set(), timeout)
+            return len(job.events) >= count
+
+    def job_ids(self) -> list[str]:
+        """The ids of the jobs this manager remembers, oldest first."""
+        with self._changed:
+            return list(self._jobs)
+
+    def events(self, job_id: str, start: int = 0) -> list[Event]:
+        """A copy of the job's events so far, from index ``start`` on (events are immutable values)."""
+        with self._changed:
+            return list(self._get(job_id).events[start:])
+
+    def status(self, job_id: str) -> JobStatus:
+        """queued, running, completed, diverged, stopped or failed."""
+        with self._changed:
+            return self._get(job_id).status
+
+    def position(self, job_id: str) -> int | None:
+        """The job's place in the queue (1 = next to start), or None when it is not queued."""
+        with self._changed:
+            self._get(job_id)
+            return self._queue.index(job_id) + 1 if job_id in self._queue else None
+
+    def results(self, job_id: str) -> dict[str, Any] | None:
+        """A copy of the results dict (as ``collect_results`` returns it) once the run has ended, else None."""
+        with self._changed:
+            return copy.deepcopy(self._get(job_id).results)
+
+    def error(self, job_id: str) -> str | None:
+        """Why the job failed, or None."""
+        with self._changed:
+            return self._get(job_id).error
+
+    def config(self, job_id: str) -> ExperimentConfig:
+        """The job's config, with the data set's default tasks filled in."""
+        with self._changed:
+            return self._get(job_id).config
+
+    def snapshot(self, job_id: str) -> JobSnapshot:
+        """Status, queue place, events and results of one job, all read at the same moment."""
+        with self._changed:
+            job = self._get(job_id)
+            return JobSnapshot(
+                job_id=job_id, status=job.status,
+                position=self._queue.index(job_id) + 1 if job_id in self._queue else None,
+                epochs=job.config.train.epochs, events=tuple(job.events),
+                results=copy.deepcopy(job.results), error=job.error,
+                started_at=job.started_at, ended_at=job.ended_at,
+            )
+
+    def _get(self, job_id: str) -> _Job:
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise UnknownJobError(
+                f"no job with id {job_id!r}: it was never submitted in this process, or it finished long ago "
+                f"and was forgotten (the last {self.keep_finished} finished jobs are kept). Start the run again."
+            ) from None
+
+    def _start_queued(self) -> None:
+        """Start queued jobs while slots are free. Caller holds the lock."""
+        while self._queue and len(self._running) < self.max_running:
+            job = self._jobs[self._queue.popleft()]
+            job.status, job.started_at = "running", time.monotonic()
+            self._running.add(job.job_id)
+            threading.Thread(target=self._work, args=(job,), name=f"mtl-job-{job.job_id}", daemon=True).start()
+        self._changed.notify_all()
+
+    def _work(self, job: _Job) -> None:
+        """The worker thread: consume the run's events into the buffer, then record how it ended."""
+        assert job.run is not None, "a job runs once"
+        try:
+            results = collect_results(job.config, job.run, on_event=lambda event: self._record(job, event))
+        except MTLError as error:
+            self._end(job, "failed", error=str(error))
+        except Exception as error:  # a bug, not a user error: log it, and keep the page and the queue alive
+            logger.exception("training job %s failed", job.job_id)
+            self._end(job, "failed", error=f"{type(error).__name__}: {error}")
+        else:
+            self._end(job, results["status"], results=results)
+
+    def _record(self, job: _Job, event: Event) -> None:
+        with self._changed:
+            job.events.append(event)
+            self._changed.notify_all()
+
+    def _end(self, job: _Job, status: JobStatus, results: dict[str, Any] | None = None,
+             error: str | None = None) -> None:
+        with self._changed:
+            job.results, job.error = results, error
+            self._running.discard(job.job_id)
+            self._finish(job, status)
+            self._start_queued()
+            self._forget_old()
+
+    def _finish(self, job: _Job, status: JobStatus) -> None:
+        """Give the job its final status and wake its waiters. Caller holds the lock."""
+        job.status, job.ended_at, job.run = status, time.monotonic(), None
+        job.done.set()
+        self._changed.notify_all()
+
+    def _forget_old(self) -> None:
+        """Drop the oldest finished jobs beyond ``keep_finished``. Caller holds the lock."""
+        finished = [job_id for job_id, job in self._jobs.items() if job.status not in ACTIVE]
+        for job_id in finished[: max(len(finished) - self.keep_finished, 0)]:
+            del self._jobs[job_id]
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def job_manager() -> JobManager:
+    """The process-wide JobManager (shared by every browser session); ``MTL_MAX_JOBS`` caps its concurrency."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            limit = os.environ.get("MTL_MAX_JOBS", "").strip()
+            _manager = JobManager(int(limit) if limit.isdigit() and int(limit) > 0 else None)
+        return _manager
