@@ -1,5 +1,7 @@
 """The data stage: sources (built-in, file, UCI download) → table → MTLDataset."""
 
+from mtl_core.data import synthetic as _synthetic  # noqa: F401  (registers the generated data sets)
+from mtl_core.data import tables as _tables  # noqa: F401  (registers wine, tips, digits)
 from mtl_core.data.dataset import MTLDataset, Split, TaskInfo, build_dataset
 from mtl_core.data.reader import read_table
 from mtl_core.data.sources import DATASETS, DatasetSource, LoadedData, default_tasks, load_data, load_table

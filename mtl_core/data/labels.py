@@ -35,7 +35,7 @@ def task_labels(table: pd.DataFrame, task: TaskSpec, source: str, *, routed_by: 
     mask = column.notna().to_numpy()
     if routed_by is not None:
         wanted = str(task.task_id if task.task_id is not None else task.name)
-        mask &= table[routed_by].astype(str).to_numpy() == wanted
+        mask = mask & (table[routed_by].astype(str).to_numpy() == wanted)
     if task.equals is not None:
         hit = column.astype(str).to_numpy() == str(task.equals)
         if isinstance(task.equals, float):  # a number: compare numerically so 6 matches 6.0

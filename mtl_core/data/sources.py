@@ -87,7 +87,8 @@ def register(source: DatasetSource) -> DatasetSource:
     return DATASETS.register(source.name)(source)
 
 
-def _wine_table(colour: str) -> pd.DataFrame:
+def wine_table(colour: str) -> pd.DataFrame:
+    """One colour's UCI Wine Quality table, checked to be the original file."""
     path = wine_file(colour)
     table = pd.read_csv(path, sep=";")
     if table.shape[1] != 12 or "quality" not in table.columns:
@@ -124,7 +125,7 @@ register(DatasetSource(
     name="wine-red",
     description="1,599 red Vinho Verde wines (UCI, downloaded once and cached): 11 physico-chemical "
     "measurements; quality 3-8 as a score and as good = quality >= 6.",
-    load=lambda settings: _wine_table("red"),
+    load=lambda settings: wine_table("red"),
     default_tasks=WINE_TASKS,
     citation=WINE_CITATION,
 ))
@@ -132,7 +133,7 @@ register(DatasetSource(
     name="wine-white",
     description="4,898 white Vinho Verde wines (UCI, downloaded once and cached): 11 physico-chemical "
     "measurements; quality 3-9 as a score and as good = quality >= 6.",
-    load=lambda settings: _wine_table("white"),
+    load=lambda settings: wine_table("white"),
     default_tasks=WINE_TASKS,
     citation=WINE_CITATION,
 ))
