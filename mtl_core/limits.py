@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MAX_UPLOAD_MB = 50  # also server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 1_000_000
+MIN_ROWS = 10  # fewer cannot be split into training, validation and test rows
 MAX_COLUMNS = 2_000
 MAX_CLASSES = 1_000  # per classification task
 MAX_IMAGES = 100_000

@@ -20,7 +20,7 @@ from mtl_core.config import DataConfig
 from mtl_core.data.images import ImageNormalizer
 from mtl_core.data.labels import Labels, task_labels
 from mtl_core.errors import DataError
-from mtl_core.limits import MAX_ABS_VALUE, MAX_COLUMNS
+from mtl_core.limits import MAX_ABS_VALUE, MAX_COLUMNS, MIN_ROWS
 from mtl_core.tasks import TaskSpec
 
 
@@ -85,6 +85,9 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
     With ``images`` ([N, C, H, W], one per table row) the images are the model's input and the
     table holds only labels; otherwise the table's feature columns are.
     """
+    if len(table) < MIN_ROWS:
+        raise DataError(f"{source} has {len(table)} row(s); at least {MIN_ROWS} are needed to split into "
+                        f"training, validation and test rows")
     check_columns(table, tasks, data, source)
     features = () if images is not None else feature_columns(table, tasks, data, label_columns)
     check_features(table, features, source)

@@ -1,0 +1,68 @@
+"""What a table's columns look like, and the task kind each would suggest (for previews and uploads)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, TypeAlias
+
+import pandas as pd
+
+from mtl_core.errors import DataError
+from mtl_core.tasks import Kind, TaskSpec
+
+Role: TypeAlias = Literal["feature", "task", "ignored"]
+FEW_VALUES = 20  # numeric columns with at most this many distinct values read as classes
+
+
+def infer_kind(column: pd.Series) -> Kind:
+    """Numeric with many values → regression; two values → binary; few values or text → multiclass.
+
+    >>> infer_kind(pd.Series([1.5, 2.25, 3.0] * 10 + list(range(30))))
+    'regression'
+    >>> infer_kind(pd.Series(["red", "white", "red"]))
+    'binary'
+    """
+    values = column.dropna()
+    distinct = values.nunique()
+    if distinct == 2:
+        return "binary"
+    numeric = pd.api.types.is_numeric_dtype(values) and values.dtype != bool
+    if numeric and distinct > FEW_VALUES:
+        return "regression"
+    return "multiclass"
+
+
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per column: its type, missing cells, distinct values, an example and the suggested kind."""
+    rows = []
+    for name in table.columns:
+        column = table[name]
+        present = column.dropna()
+        rows.append({
+            "column": str(name),
+            "dtype": str(column.dtype),
+            "missing": int(column.isna().sum()),
+            "distinct": int(present.nunique()),
+            "example": str(present.iloc[0]) if len(present) else "",
+            "suggested_kind": infer_kind(column) if len(present) else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def tasks_from_roles(table: pd.DataFrame, roles: Mapping[str, Role],
+                     kinds: Mapping[str, Kind] | None = None) -> tuple[tuple[TaskSpec, ...], tuple[str, ...]]:
+    """Tasks (one per column with role ``task``, kind as given or inferred) and the feature columns."""
+    unknown = sorted(set(roles) - {str(column) for column in table.columns})
+    if unknown:
+        raise DataError(f"column roles name {unknown[0]!r}, which is not a column of the table")
+    kinds = kinds or {}
+    tasks = tuple(
+        TaskSpec(name=name, column=name, kind=kinds.get(name) or infer_kind(table[name]))
+        for name, role in roles.items() if role == "task"
+    )
+    if not tasks:
+        raise DataError("no column has the role 'task'; choose at least one column to predict")
+    features = tuple(name for name, role in roles.items() if role == "feature")
+    if not features:
+        raise DataError("no column has the role 'feature'; choose at least one input column")
+    return tasks, features
