@@ -76,7 +76,10 @@ def decode(payload: bytes, label: str) -> str:
 
 def check_header(text: str, delimiter: str, label: str) -> None:
     """Column names are unique and within the column limit (pandas would silently rename 'a' to 'a.1')."""
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error as error:
+        raise DataError(f"{label}: the header line cannot be read with delimiter {delimiter!r} ({error})") from None
     names = [name.strip() for name in header]
     if len(names) > MAX_COLUMNS:
         raise DataError(f"{label} has {len(names)} columns; at most {MAX_COLUMNS} are allowed. Keep the columns you need.")
