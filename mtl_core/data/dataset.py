@@ -126,6 +126,22 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
     )
 
 
+def encode_features(dataset: MTLDataset, table: pd.DataFrame | None = None,
+                    images: np.ndarray | None = None) -> Tensor:
+    """Model inputs for new rows (or images) with the dataset's fitted preprocessor, as in training."""
+    if images is not None:
+        if not isinstance(dataset.preprocessor, ImageNormalizer):
+            raise DataError(f"{dataset.source} was trained on table columns, not on images")
+        return torch.as_tensor(dataset.preprocessor.transform(images))
+    if table is None or isinstance(dataset.preprocessor, ImageNormalizer):
+        raise DataError(f"{dataset.source} needs {'images' if table is not None else 'a table'} to predict from")
+    missing = [name for name in dataset.feature_columns if name not in table.columns]
+    if missing:
+        raise DataError(f"the new rows lack the feature column(s) {', '.join(map(repr, missing))} used in training")
+    encoded = dataset.preprocessor.transform(table[list(dataset.feature_columns)])
+    return torch.as_tensor(np.asarray(encoded, dtype=np.float32))
+
+
 def check_columns(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataConfig, source: str) -> None:
     """Every task column (and the task-id column) exists; DataError names the key and lists the columns."""
     columns = [str(column) for column in table.columns]
@@ -229,7 +245,7 @@ def stratify_keys(tasks: tuple[TaskSpec, ...], labels: dict[str, Labels]) -> lis
     """Candidate stratification keys, best first: all classification labels jointly, then each alone."""
     per_task = [
         np.where(labels[task.name].mask, labels[task.name].values.astype(int).astype(str), "missing")
-        for task in tasks if task.is_classification
+        for task in tasks if task.is_classification and task.name in labels  # quantile tasks come after the split
     ]
     if len(per_task) > 1:
         joint = np.array(["|".join(parts) for parts in zip(*per_task, strict=True)])

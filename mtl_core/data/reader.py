@@ -27,6 +27,8 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
         payload = path.read_bytes()
     else:
         payload, label = source, name or "the uploaded file"
+        if payload.startswith(b"PAR1"):
+            return _read_parquet(io.BytesIO(payload), label)
     if len(payload) > MAX_UPLOAD_MB * 1024 * 1024:
         raise DataError(f"{label} is {len(payload) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB")
     text = decode(payload, label)
@@ -98,10 +100,17 @@ def sniff_delimiter(text: str) -> str:
         return max(DELIMITERS, key=header.count)
 
 
-def _read_parquet(path: Path, label: str) -> pd.DataFrame:
+def _read_parquet(source: Path | io.BytesIO, label: str) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path)
+        table = pd.read_parquet(source)
     except ImportError:
         raise DataError(f"{label}: reading Parquet needs pyarrow; pip install pyarrow") from None
     except (OSError, ValueError) as error:
         raise DataError(f"{label} cannot be read as Parquet: {error}") from None
+    if table.shape[1] > MAX_COLUMNS or table.shape[0] > MAX_ROWS:
+        raise DataError(f"{label} has {table.shape[0]} rows and {table.shape[1]} columns; the limits are "
+                        f"{MAX_ROWS} rows and {MAX_COLUMNS} columns")
+    if table.empty:
+        raise DataError(f"{label} holds no rows")
+    table.columns = [str(column) for column in table.columns]
+    return table
