@@ -74,3 +74,27 @@ def test_missing_label_keeps_the_row_for_the_other_task() -> None:
     labelled = np.concatenate([s.rows[s.masks["a"].numpy()] for s in (dataset.train, dataset.val, dataset.test)])
     assert set(labelled) == set(np.flatnonzero(table["ya"].notna()))
     assert all(bool(s.masks["b"].all()) for s in (dataset.train, dataset.val, dataset.test))
+
+
+def test_a_routed_csv_trains_from_the_command_line(tmp_path: "Path") -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    table = routed_table(200).assign(y=lambda t: np.where(t["task_id"] == "a", t["ya"], t["yb"]))
+    table.drop(columns=["ya", "yb"]).to_csv(tmp_path / "routed.csv", index=False)
+    (tmp_path / "routed.toml").write_text(
+        '[data]\npath = "routed.csv"\ntask_id_column = "task_id"\n\n'
+        '[[tasks]]\nname = "a"\ncolumn = "y"\nkind = "regression"\n\n'
+        '[[tasks]]\nname = "b"\ncolumn = "y"\nkind = "binary"\n\n[train]\nepochs = 5\n'
+    )
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-m", "mtl_core", "run", str(tmp_path / "routed.toml"), "--quiet",
+                           "--out", str(tmp_path / "r.json")], capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "r.json").read_text())
+    routed = table.set_index(np.arange(len(table)))["task_id"]
+    for task in ("a", "b"):
+        rows = results["predictions"][task]["row"]
+        assert rows and set(routed.iloc[rows]) == {task}  # each task is scored on its own rows only
