@@ -17,3 +17,7 @@ class DataError(MTLError, ValueError):
 
 class UnknownNameError(ConfigError):
     """A registry was asked for a name it does not hold; the message suggests the closest names."""
+
+
+class UnknownJobError(MTLError, LookupError):
+    """A job id that this process never issued, or one forgotten since."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 import torch
@@ -34,7 +34,8 @@ def prepare(config: ExperimentConfig) -> tuple[ExperimentConfig, MTLDataset]:
                                  images=loaded.images, label_columns=labels_only)
 
 
-def run_experiment(config: ExperimentConfig, should_stop: Callable[[], bool] | None = None) -> Iterator[Event]:
+def run_experiment(config: ExperimentConfig,
+                   should_stop: Callable[[], bool] | None = None) -> Generator[Event, None, None]:
     """Events of one training run. Data and settings are checked before the first event is yielded."""
     config, dataset = prepare(config)
     trainer = Trainer(config, dataset, should_stop)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from mtl_core.config import ExperimentConfig
-from mtl_core.errors import MTLError
+from mtl_core.errors import MTLError, UnknownJobError
 from mtl_core.experiment import collect_results, resolve, run_experiment
 from mtl_core.train.events import EpochEnded, Event
 
@@ -39,10 +39,6 @@ ACTIVE: frozenset[str] = frozenset({"queued", "running"})
 KEEP_FINISHED = 100  # finished jobs remembered; older ones are forgotten so a long-lived server stays small
 
 logger = logging.getLogger(__name__)
-
-
-class UnknownJobError(MTLError, LookupError):
-    """A job id that this process never issued, or one forgotten since (see ``KEEP_FINISHED``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import torch
@@ -58,7 +58,7 @@ class Trainer:
         self.heads = list(self.model.task_parameters())
         self.has_batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.model.modules())
 
-    def run(self) -> Iterator[Event]:
+    def run(self) -> Generator[Event, None, None]:
         """Yield RunStarted, one EpochEnded per epoch, then RunEnded (completed, diverged or stopped)."""
         started = time.perf_counter()
         train = _to_device(self.dataset.train, self.device)
