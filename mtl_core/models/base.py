@@ -19,8 +19,21 @@ class MTLModel(nn.Module):
         self.task_names = tuple(heads)
         self.head_widths = dict(heads)
 
-    def forward(self, x: Tensor) -> dict[str, Tensor]:  # pragma: no cover - abstract
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        return self.decode(self.encode(x))
+
+    def encode(self, x: Tensor) -> Tensor:
+        """The shared representation z of a batch (architectures without one raise NotImplementedError)."""
         raise NotImplementedError
+
+    def decode(self, z: Tensor) -> dict[str, Tensor]:
+        """The task outputs from the shared representation."""
+        raise NotImplementedError
+
+    @property
+    def has_representation(self) -> bool:
+        """Whether ``encode``/``decode`` split the model at one shared representation (MGDA-UB needs it)."""
+        return type(self).encode is not MTLModel.encode
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         """Parameters every task's loss depends on."""

@@ -21,9 +21,11 @@ class HardParameterSharing(MTLModel):
         self.trunk = mlp(in_features, settings.hidden, settings.activation, settings.dropout, settings.norm)
         self.heads = nn.ModuleList(nn.Linear(settings.hidden[-1], width) for width in heads.values())
 
-    def forward(self, x: Tensor) -> dict[str, Tensor]:
-        shared = self.trunk(x.flatten(1))  # [B, H]; images [B, C, H, W] enter the MLP flattened
-        return {name: head(shared) for name, head in zip(self.task_names, self.heads, strict=True)}
+    def encode(self, x: Tensor) -> Tensor:
+        return self.trunk(x.flatten(1))  # [B, H]; images [B, C, H, W] enter the MLP flattened
+
+    def decode(self, z: Tensor) -> dict[str, Tensor]:
+        return {name: head(z) for name, head in zip(self.task_names, self.heads, strict=True)}
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.trunk.parameters()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from torch import Tensor
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import MTLDataset, Split
+from mtl_core.errors import ConfigError
 from mtl_core.models import build_model
 from mtl_core.models.layers import initialize, seed_dropout
 from mtl_core.train.device import choose_device
@@ -19,7 +21,8 @@ from mtl_core.train.evaluation import evaluate, predictions
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted
 from mtl_core.train.losses import stacked_losses
 from mtl_core.train.optim import make_optimizer
-from mtl_core.weighting import StepContext, create, task_gradients, write_direction
+from mtl_core.train.step import gradient_based_grads, loss_based_grads
+from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, create, gradient_norms
 
 
 @dataclass(slots=True)
@@ -56,6 +59,10 @@ class Trainer:
         self.optimizer = make_optimizer(config.train, self.model.parameters(), self.strategy.parameters())
         self.shared = list(self.model.shared_parameters())
         self.heads = list(self.model.task_parameters())
+        self.in_representation = getattr(self.strategy, "space", "parameters") == "representation"
+        if self.in_representation and not self.model.has_representation:
+            raise ConfigError(f"strategy.space = 'representation': architecture {config.model.architecture!r} "
+                              f"has no single shared representation; use space = 'parameters'")
         self.has_batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.model.modules())
 
     def run(self) -> Generator[Event, None, None]:
@@ -100,10 +107,12 @@ class Trainer:
             rows = order[start:start + batch] if order is not None else slice(None)
             targets = {name: value[rows] for name, value in train.targets.items()}
             masks = {name: value[rows] for name, value in train.masks.items()}
-            losses = stacked_losses(self.model(train.features[rows]), targets, masks, self.dataset.info)
+            representation = self.model.encode(train.features[rows]) if self.in_representation else None
+            outputs = self.model(train.features[rows]) if representation is None else self.model.decode(representation)
+            losses = stacked_losses(outputs, targets, masks, self.dataset.info)
             self._check_finite(losses, epoch)
-            weights = self._step(losses, epoch)
             counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
+            weights = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation)
             tally.loss_sums += losses.detach().cpu() * counts
             tally.counts += counts
             if weights is not None:
@@ -114,41 +123,34 @@ class Trainer:
         weights_used = (tally.weight_sums / max(tally.weighted_steps, 1)).tolist() if tally.weighted_steps else []
         return dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights_used, strict=False))
 
-    def _step(self, losses: Tensor, epoch: int) -> Tensor | None:
+    def _step(self, losses: Tensor, epoch: int, present: tuple[bool, ...],
+              representation: Tensor | None) -> Tensor | None:
         """One optimisation step; returns the task weights used, or None when the method has none."""
         if self.initial_losses is None:
             self.initial_losses = tuple(losses.detach().cpu().tolist())
         self.optimizer.zero_grad(set_to_none=True)
-        if self.strategy.kind == "loss":
-            total, weights = self.strategy.combine(losses, self._context(losses, epoch))  # type: ignore[attr-defined]
-            total.backward()
+        weights: Tensor | None
+        if isinstance(self.strategy, LossWeighting):
+            weights = loss_based_grads(self.strategy, losses, self._context(losses, epoch, present))
         else:
-            jacobian = task_gradients(losses, self.shared)  # [T, P]
-            direction = self.strategy(jacobian)  # type: ignore[operator]
-            head_grads = torch.autograd.grad(losses.sum(), self.heads, allow_unused=True)
-            write_direction(direction, self.shared)
-            for parameter, grad in zip(self.heads, head_grads, strict=True):
-                parameter.grad = grad
-            weights = self.strategy.implied_weights()  # type: ignore[attr-defined]
+            assert isinstance(self.strategy, GradientStrategy)
+            weights = gradient_based_grads(self.strategy, losses, present, self.shared, self.heads, representation)
         if self.config.train.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.clip_grad_norm)
         self.optimizer.step()
+        self.strategy.after_step()
         self.step += 1
         return weights
 
-    def _context(self, losses: Tensor, epoch: int) -> StepContext:
-        norms = None
-        if self.strategy.needs_grad_norms:
-            last = self.model.last_shared_layer()
-            norms = torch.stack([
-                torch.cat([
-                    (g if g is not None else torch.zeros_like(p)).reshape(-1)
-                    for g, p in zip(torch.autograd.grad(loss, last, retain_graph=True, allow_unused=True), last,
-                                    strict=True)
-                ]).norm()
-                for loss in losses
-            ])
-        return StepContext(epoch, self.step, self.task_names, tuple(self.epoch_losses), self.initial_losses, norms)
+    def _context(self, losses: Tensor, epoch: int, present: tuple[bool, ...]) -> StepContext:
+        last_layer = None
+        if self.strategy.grad_norms == "last_layer":
+            last_layer = gradient_norms(losses, self.model.last_shared_layer()).detach()
+        shared = None
+        if self.strategy.grad_norms == "shared":
+            shared = partial(gradient_norms, losses, self.shared, True)
+        return StepContext(epoch, self.step, self.task_names, tuple(self.epoch_losses), self.initial_losses,
+                           last_layer, present, shared)
 
     def _check_finite(self, losses: Tensor, epoch: int) -> None:
         values = losses.detach().cpu().tolist()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeAlias
 
@@ -27,6 +27,15 @@ class StepContext:
     epoch_losses: tuple[tuple[float, ...], ...] = ()  # mean train loss per finished epoch, [E][T]
     initial_losses: tuple[float, ...] | None = None  # the losses of the run's first step, [T]
     last_layer_grad_norms: Tensor | None = None  # [T], ‖∇_W L_t‖ on the last shared layer, when asked for
+    present: tuple[bool, ...] | None = None  # tasks with labelled rows in this batch; None: all of them
+    shared_grad_norms: Callable[[], Tensor] | None = None  # [T] ‖∇_θs L_t‖ over all shared parameters,
+    #                                                        differentiable (create_graph), when asked for
+
+    def present_mask(self, like: Tensor) -> Tensor:
+        """[T] bool on ``like``'s device: True for tasks labelled in this batch."""
+        if self.present is None:
+            return torch.ones(len(self.task_names), dtype=torch.bool, device=like.device)
+        return torch.tensor(self.present, dtype=torch.bool, device=like.device)
 
 
 class Strategy:
@@ -34,13 +43,16 @@ class Strategy:
 
     kind: ClassVar[Literal["loss", "gradient"]]
     claims: ClassVar[frozenset[str]] = frozenset()  # properties the paper proves; checked by tests/properties
-    needs_grad_norms: ClassVar[bool] = False  # loss-based methods that read last_layer_grad_norms
+    grad_norms: ClassVar[Literal["last_layer", "shared"] | None] = None  # what StepContext must carry
 
     def reset(self) -> None:
         """Forget everything learned during a run (state attributes end in ``_``)."""
 
     def check_tasks(self, task_names: Sequence[str]) -> None:
         """Raise ConfigError when the hyper-parameters do not fit these tasks (e.g. weights per task)."""
+
+    def after_step(self) -> None:
+        """Called after each optimiser step (e.g. GradNorm renormalises its weights here)."""
 
     def parameters(self) -> list[Tensor]:
         """Tensors the strategy learns with the model's optimiser (e.g. uncertainty's log-variances)."""
@@ -61,7 +73,10 @@ class LossWeighting(Strategy):
         raise NotImplementedError
 
     def combine(self, losses: Losses, context: StepContext) -> tuple[Tensor, Tensor]:
-        """The scalar to differentiate and the weights used (detached, for the history)."""
+        """The scalar to differentiate and the weights used (detached, for the history).
+
+        A task without labelled rows in the batch has loss 0 and contributes nothing.
+        """
         weights = self.weights(losses, context)
         return (weights * losses).sum(), weights.detach()
 
@@ -70,16 +85,23 @@ class GradientStrategy(Strategy):
     """Combines the task gradients of the shared parameters into one update direction."""
 
     kind = "gradient"
+    space: str = "parameters"  # "representation": rows are gradients w.r.t. the shared representation instead
 
     def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
         """The update direction for the shared parameters."""
         raise NotImplementedError
 
-    def __call__(self, jacobian: Jacobian) -> Tensor:
+    def __call__(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
+        """Check the Jacobian, then ``aggregate`` it.
+
+        ``rows`` says which of the run's tasks the rows belong to, when some task had no labelled
+        rows in the batch; stateful methods read it as ``self.rows_`` to index their per-task state.
+        """
         if jacobian.dim() != 2:
             raise ValueError(f"a Jacobian is [tasks, parameters]; got shape {tuple(jacobian.shape)}")
         if not torch.isfinite(jacobian).all():
             raise ValueError("the Jacobian holds nan or inf; the run diverged before weighting")
+        self.rows_ = list(rows) if rows is not None else list(range(len(jacobian)))
         return self.aggregate(jacobian)
 
     def implied_weights(self) -> Tensor | None:

@@ -10,12 +10,15 @@ from torch import Tensor
 from mtl_core.weighting.base import Jacobian
 
 
-def task_gradients(losses: Tensor, parameters: Sequence[Tensor]) -> Jacobian:
-    """One backward pass per task (graph retained): row t is ∇_θ L_t flattened over ``parameters``.
+def task_gradients(losses: Tensor, parameters: Sequence[Tensor], mode: str = "per_task") -> Jacobian:
+    """Row t is ∇_θ L_t flattened over ``parameters``; the graph is kept for a later backward.
 
-    A task whose loss does not depend on some parameter (e.g. no labelled rows in the batch) gets zeros there.
-    On CPU this measured faster than one batched pass (see bench/), so it is the default.
+    ``per_task``: one backward pass per task. ``batched``: one vectorised pass over the T unit
+    vectors (``is_grads_batched``). A parameter a loss does not depend on gets zeros. On CPU the
+    per-task passes measured faster (see bench/), so they are the default.
     """
+    if mode == "batched":
+        return _batched(losses, parameters)
     rows = []
     for loss in losses:
         grads = torch.autograd.grad(loss, parameters, retain_graph=True, allow_unused=True)
@@ -32,3 +35,23 @@ def write_direction(direction: Tensor, parameters: Sequence[Tensor]) -> None:
         size = parameter.numel()
         parameter.grad = direction[offset:offset + size].view_as(parameter).clone()
         offset += size
+
+
+def _batched(losses: Tensor, parameters: Sequence[Tensor]) -> Jacobian:
+    eye = torch.eye(len(losses), device=losses.device, dtype=losses.dtype)
+    grads = torch.autograd.grad(losses, parameters, grad_outputs=eye, retain_graph=True, allow_unused=True,
+                                is_grads_batched=True)
+    return torch.cat([
+        (g if g is not None else torch.zeros(len(losses), *p.shape, device=p.device, dtype=p.dtype)).flatten(1)
+        for g, p in zip(grads, parameters, strict=True)
+    ], dim=1)
+
+
+def gradient_norms(losses: Tensor, parameters: Sequence[Tensor], create_graph: bool = False) -> Tensor:
+    """[T] ‖∇_θ L_t‖ over ``parameters``; differentiable when ``create_graph`` (seed 002's penalty needs it)."""
+    norms = []
+    for loss in losses:
+        grads = torch.autograd.grad(loss, parameters, retain_graph=True, create_graph=create_graph, allow_unused=True)
+        squares = [g.square().sum() for g in grads if g is not None]
+        norms.append(torch.stack(squares).sum().sqrt() if squares else loss.new_zeros(()))
+    return torch.stack(norms)
