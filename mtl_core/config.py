@@ -46,10 +46,11 @@ class DataConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> DataConfig:
         if self.dataset is not None and self.path is not None:
-            raise ValueError("give either dataset or path, not both")
+            raise ValueError("@path: give either dataset or path, not both")
         if self.test_size + self.val_size >= 1.0:
             raise ValueError(
-                f"test_size + val_size = {self.test_size + self.val_size:g} leaves no training rows; keep it below 1"
+                f"@val_size: test_size + val_size = {self.test_size + self.val_size:g} leaves no training rows; "
+                f"keep it below 1"
             )
         return self
 
@@ -71,7 +72,7 @@ class ModelConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:
         if any(size < 1 for size in self.hidden):
-            raise ValueError(f"hidden = {list(self.hidden)}: every layer needs at least 1 unit")
+            raise ValueError(f"@hidden: hidden = {list(self.hidden)}: every layer needs at least 1 unit")
         return self
 
 
@@ -116,7 +117,7 @@ class ExperimentConfig(_Section):
         names = [task.name for task in self.tasks]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
-            raise ValueError(f"task names must be unique; {', '.join(map(repr, twice))} appears more than once")
+            raise ValueError(f"@tasks: task names must be unique; {', '.join(map(repr, twice))} appears more than once")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,7 +138,7 @@ class ExperimentConfig(_Section):
 
     def with_overrides(self, overrides: Iterable[str]) -> ExperimentConfig:
         """A copy with dotted ``key=value`` overrides applied (``tasks.0.loss=l1``)."""
-        values = self.model_dump(mode="json", exclude_unset=False)
+        values = self.model_dump(mode="json", exclude_unset=True)  # unset keys take their (new) defaults again
         for override in overrides:
             apply_override(values, override)
         return ExperimentConfig.from_dict(values)
@@ -188,13 +189,18 @@ def _toml_value(value: Any) -> str:
         text = repr(value)
         return {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(text, text)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+        return _toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(item) for item in value if item is not None) + "]"
     if isinstance(value, Mapping):
-        items = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items() if v is not None)
+        items = ", ".join(f"{_toml_string(str(k))} = {_toml_value(v)}" for k, v in value.items() if v is not None)
         return "{ " + items + " }" if items else "{}"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes (valid in TOML), non-ASCII kept, DEL escaped as TOML requires."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -267,9 +273,11 @@ def apply_override(values: dict[str, Any], override: str) -> None:
 
 def describe_validation_error(error: ValidationError) -> str:
     """One line per problem: the dotted key, the value found and what is expected."""
-    lines = []
+    lines: list[str] = []
     for problem in error.errors():
-        key = ".".join(str(part) for part in problem["loc"])
+        key = ".".join(str(part) for part in problem["loc"] if not _is_type_tag(part))
+        if any(line.startswith(f"{key} = ") or line.startswith(f"{key}: ") for line in lines):
+            continue  # one message per key: a field with several types fails once per type
         if problem["type"] == "extra_forbidden":
             lines.append(f"{key}: unknown setting{_suggest_key(problem['loc'])}")
             continue
@@ -284,6 +292,11 @@ def describe_validation_error(error: ValidationError) -> str:
         else:
             lines.append(f"{key or 'config'}: {message}")
     return "; ".join(lines)
+
+
+def _is_type_tag(part: object) -> bool:
+    """Pydantic names the member of a union that failed ('str', 'tuple[float, ...]'): not part of the key."""
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "none"})
 
 
 def _suggest_key(loc: tuple[Any, ...]) -> str:

@@ -89,7 +89,7 @@ def _categorical(column: pd.Series, mask: np.ndarray, task: TaskSpec, source: st
     present = column[mask]
     distinct = sorted(present.unique(), key=_sort_key)
     if task.kind == "binary" and len(distinct) != 2:
-        shown = ", ".join(repr(value) for value in distinct[:6])
+        shown = ", ".join(_plain(value) for value in distinct[:6])
         raise DataError(
             f"column {task.column!r} of {source} holds {len(distinct)} distinct values ({shown}); a binary task "
             f"(task {task.name!r}) needs exactly 2. Set threshold = ... to derive one, or kind = \"multiclass\"."
@@ -104,6 +104,13 @@ def _categorical(column: pd.Series, mask: np.ndarray, task: TaskSpec, source: st
     index = {value: position for position, value in enumerate(distinct)}
     values = np.array([index[value] if keep else 0 for value, keep in zip(column, mask, strict=True)], dtype=float)
     return Labels(values, mask, tuple(str(value) for value in distinct))
+
+
+def _plain(value: object) -> str:
+    """A value as it reads in the file: 3 for numbers (not np.int64(3)), 'red' for text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _sort_key(value: object) -> tuple[int, float | str]:

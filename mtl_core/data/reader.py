@@ -37,7 +37,7 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
     delimiter = sniff_delimiter(text)
     check_header(text, delimiter, label)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter)
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, index_col=False)  # a trailing delimiter shifts nothing
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"{label} cannot be read as a table with delimiter {delimiter!r}: {error}") from None
     if table.shape[0] > MAX_ROWS:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
 
 from mtl_core.data import TaskInfo
 
@@ -46,10 +48,12 @@ def _auc(true: np.ndarray, proba: np.ndarray, labels: list[int]) -> float | None
     if len(np.unique(true)) < 2:
         return None
     try:
-        if proba.ndim == 1:
-            return float(skm.roc_auc_score(true, proba))
-        return float(skm.roc_auc_score(true, proba, multi_class="ovr", average="macro", labels=labels))
-    except ValueError:  # a class absent from these rows: one-vs-rest AUC is undefined for it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)  # a class absent from the rows: auc undefined
+            if proba.ndim == 1:
+                return clean(float(skm.roc_auc_score(true, proba)))
+            return clean(float(skm.roc_auc_score(true, proba, multi_class="ovr", average="macro", labels=labels)))
+    except ValueError:  # older scikit-learn raises instead of returning nan
         return None
 
 

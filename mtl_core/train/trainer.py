@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import time
-from functools import partial
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -59,11 +61,14 @@ class Trainer:
         self.optimizer = make_optimizer(config.train, self.model.parameters(), self.strategy.parameters())
         self.shared = list(self.model.shared_parameters())
         self.heads = list(self.model.task_parameters())
+        self.has_batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.model.modules())
+        if self.has_batch_norm and config.train.batch_size == 1:
+            raise ConfigError("train.batch_size = 1 with model.norm = 'batch': batch norm needs at least 2 rows per "
+                              "batch; use a larger batch or norm = 'layer'")
         self.in_representation = getattr(self.strategy, "space", "parameters") == "representation"
         if self.in_representation and not self.model.has_representation:
             raise ConfigError(f"strategy.space = 'representation': architecture {config.model.architecture!r} "
                               f"has no single shared representation; use space = 'parameters'")
-        self.has_batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.model.modules())
 
     def run(self) -> Generator[Event, None, None]:
         """Yield RunStarted, one EpochEnded per epoch, then RunEnded (completed, diverged or stopped)."""
@@ -100,7 +105,8 @@ class Trainer:
         n_rows, n_tasks = len(train), len(self.task_names)
         batch = self.config.train.batch_size or n_rows
         order = torch.randperm(n_rows, generator=self.shuffle).to(self.device) if batch < n_rows else None
-        tally = _EpochTally(torch.zeros(n_tasks), torch.zeros(n_tasks), torch.zeros(n_tasks))
+        zeros = [torch.zeros(n_tasks, dtype=torch.float64) for _ in range(3)]  # float64: sums cannot overflow
+        tally = _EpochTally(zeros[0], zeros[1], zeros[2])
         for start in range(0, n_rows, batch):
             if n_rows - start == 1 and start > 0 and self.has_batch_norm:
                 break  # batch norm cannot normalise a single row: that last row waits for the next epoch
@@ -113,11 +119,12 @@ class Trainer:
             self._check_finite(losses, epoch)
             counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
             weights = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation)
-            tally.loss_sums += losses.detach().cpu() * counts
+            tally.loss_sums += losses.detach().double().cpu() * counts
             tally.counts += counts
             if weights is not None:
-                tally.weight_sums += weights.detach().float().cpu()
+                tally.weight_sums += weights.detach().double().cpu()
                 tally.weighted_steps += 1
+        self._check_parameters(epoch)
         means = (tally.loss_sums / tally.counts.clamp(min=1)).tolist()
         self.epoch_losses.append(tuple(means))
         weights_used = (tally.weight_sums / max(tally.weighted_steps, 1)).tolist() if tally.weighted_steps else []
@@ -152,6 +159,10 @@ class Trainer:
         return StepContext(epoch, self.step, self.task_names, tuple(self.epoch_losses), self.initial_losses,
                            last_layer, present, shared)
 
+    def _check_parameters(self, epoch: int) -> None:
+        if not all(bool(torch.isfinite(parameter).all()) for parameter in self.model.parameters()):
+            raise Diverged(f"the model's parameters became nan or inf at epoch {epoch}")
+
     def _check_finite(self, losses: Tensor, epoch: int) -> None:
         values = losses.detach().cpu().tolist()
         for name, value in zip(self.task_names, values, strict=True):
@@ -161,13 +172,21 @@ class Trainer:
     def _ended(self, status: str, reason: str, epochs_run: int, started: float) -> RunEnded:
         if status == "diverged":
             return RunEnded("diverged", reason, epochs_run, time.perf_counter() - started)
+        test_predictions = predictions(self.model, self.dataset, self.dataset.test, self.device)
+        if not _all_finite(test_predictions):  # the last update overflowed the outputs
+            reason = f"the model's outputs became nan or inf after epoch {epochs_run}"
+            return RunEnded("diverged", reason, epochs_run, time.perf_counter() - started)
         _, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
         _, test_metrics = evaluate(self.model, self.dataset, self.dataset.test, self.device)
         return RunEnded(
             status, reason, epochs_run, time.perf_counter() - started,  # type: ignore[arg-type]
-            metrics={"val": val_metrics, "test": test_metrics},
-            predictions=predictions(self.model, self.dataset, self.dataset.test, self.device),
+            metrics={"val": val_metrics, "test": test_metrics}, predictions=test_predictions,
         )
+
+
+def _all_finite(by_task: dict[str, dict[str, Any]]) -> bool:
+    values = [entry.get("proba", entry["pred"]) for entry in by_task.values()]
+    return all(bool(np.isfinite(np.asarray(value, dtype=float)).all()) for value in values)
 
 
 def _to_device(split: Split, device: torch.device) -> Split:

@@ -1,0 +1,55 @@
+"""Import boundaries, read with ``ast``: the engine never imports Streamlit; pages never train."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> Iterator[str]:
+    """Every module a file imports, absolute names, including the ``from x import y`` submodule ``x.y``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def page_files() -> list[Path]:
+    return sorted([*(ROOT / "pages").glob("**/*.py"), *([ROOT / "app.py"] if (ROOT / "app.py").is_file() else [])])
+
+
+def test_the_import_reader_sees_every_form_of_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import streamlit as st\nfrom mtl_core import train\nimport torch.nn\n"
+                      "def f():\n    from mtl_core.train.trainer import Trainer\n", encoding="utf-8")
+    found = set(imported_modules(sample))
+    assert {"streamlit", "mtl_core.train", "torch.nn", "mtl_core.train.trainer"} <= found
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "mtl_core").glob("**/*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_engine_module_imports_streamlit(path: Path) -> None:
+    assert not [name for name in imported_modules(path) if within(name, "streamlit")]
+
+
+def test_pages_and_the_entry_never_import_torch_or_the_trainer() -> None:
+    files = page_files()
+    if not files:
+        pytest.skip("no pages yet")
+    offending = {
+        str(path.relative_to(ROOT)): name
+        for path in files for name in imported_modules(path)
+        if within(name, "torch") or within(name, "mtl_core.train")
+    }
+    assert offending == {}

@@ -1,0 +1,85 @@
+"""read_table: delimiter and encoding detection, and errors that say what to check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mtl_core.data import read_table
+from mtl_core.errors import DataError
+
+EXPECTED_COLUMNS = ["name", "score", "note"]
+
+
+def rows(delimiter: str) -> str:
+    return delimiter.join(EXPECTED_COLUMNS) + "\n" + delimiter.join(["café", "1.5", "a"]) + "\n" \
+        + delimiter.join(["thé", "2.5", "b"]) + "\n"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_the_delimiter_is_detected(delimiter: str) -> None:
+    table = read_table(rows(delimiter).encode("utf-8"), "t.csv")
+    assert list(table.columns) == EXPECTED_COLUMNS
+    assert table["score"].tolist() == [1.5, 2.5] and table["name"].tolist() == ["café", "thé"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "latin-1"])
+def test_utf8_with_or_without_a_byte_order_mark_and_latin1_bytes_are_read(encoding: str) -> None:
+    table = read_table(rows(";").encode(encoding), "t.csv")
+    assert list(table.columns) == EXPECTED_COLUMNS  # a BOM does not stick to the first name
+    assert table["name"].tolist() == ["café", "thé"]
+
+
+def test_the_wine_files_semicolons_and_quoted_header_are_read(wine_available: Path) -> None:
+    table = read_table(wine_available / "winequality-red.csv")
+    assert table.shape == (1599, 12) and table.columns[0] == "fixed acidity" and table.columns[-1] == "quality"
+
+
+def test_a_path_and_its_bytes_read_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(rows(",").encode("utf-8"))
+    assert read_table(path).equals(read_table(path.read_bytes()))
+
+
+def test_header_names_are_stripped_of_spaces() -> None:
+    assert list(read_table(b" a , b\n1,2\n").columns) == ["a", "b"]
+
+
+def test_a_one_column_file_is_refused_mentioning_the_delimiter() -> None:
+    with pytest.raises(DataError) as caught:
+        read_table(b"only\n1\n2\n", "one.csv")
+    message = str(caught.value)
+    assert message.startswith("one.csv has a single column ('only')") and "delimiter" in message
+
+
+def test_a_comma_read_of_the_semicolon_wine_file_would_be_one_column(wine_available: Path) -> None:
+    text = (wine_available / "winequality-red.csv").read_text(encoding="ascii")
+    semicolons_as_colons = text.replace(";", ":")  # a separator the reader does not try
+    with pytest.raises(DataError, match="single column.*delimiter"):
+        read_table(semicolons_as_colons.encode("ascii"), "wine.csv")
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="nope.csv.*does not exist"):
+        read_table(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(("payload", "words"), [(b"", "is empty"), (b"  \n\n", "is empty"),
+                                                (b"a,b\n", "header but no rows")])
+def test_an_empty_file_is_refused(payload: bytes, words: str) -> None:
+    with pytest.raises(DataError, match=words):
+        read_table(payload, "t.csv")
+
+
+def test_the_uploaded_file_is_the_default_label() -> None:
+    with pytest.raises(DataError, match="^the uploaded file is empty"):
+        read_table(b"")
+
+
+def test_a_trailing_delimiter_on_every_data_row_does_not_shift_the_columns() -> None:
+    try:
+        table = read_table(b"x,y\n1,2,\n3,4,\n", "t.csv")
+    except DataError:
+        return  # refusing the file is fine too
+    assert table["x"].tolist() == [1, 3] and table["y"].tolist() == [2, 4]

@@ -1,0 +1,94 @@
+"""task_gradients: one row per task, equal to that task's own autograd gradient; write_direction stores it."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mtl_core.weighting import gradient_norms, task_gradients, write_direction
+
+
+class Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(0)
+        self.trunk = nn.Linear(3, 4)
+        self.heads = nn.ModuleList([nn.Linear(4, 1), nn.Linear(4, 2)])
+        with torch.no_grad():
+            for parameter in self.parameters():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator))
+
+    def losses(self, x: torch.Tensor) -> torch.Tensor:
+        shared = torch.tanh(self.trunk(x))
+        first = self.heads[0](shared).square().mean()
+        second = nn.functional.cross_entropy(self.heads[1](shared), torch.tensor([0, 1, 1, 0, 1]))
+        return torch.stack([first, second])
+
+
+def grad_of(parameter: torch.Tensor) -> torch.Tensor:
+    assert parameter.grad is not None
+    return parameter.grad
+
+
+def inputs() -> torch.Tensor:
+    return torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+
+
+def test_each_row_is_that_tasks_gradient_of_the_shared_parameters() -> None:
+    model = Tiny()
+    shared = list(model.trunk.parameters())
+    jacobian = task_gradients(model.losses(inputs()), shared)  # [T, P]
+    assert tuple(jacobian.shape) == (2, 4 * 3 + 4)
+    for task in range(2):
+        model.zero_grad()
+        model.losses(inputs())[task].backward()
+        expected = torch.cat([grad_of(parameter).reshape(-1) for parameter in shared])
+        torch.testing.assert_close(jacobian[task], expected)
+
+
+def test_the_batched_pass_gives_the_same_jacobian_as_one_pass_per_task() -> None:
+    model = Tiny()
+    shared = list(model.parameters())
+    losses = model.losses(inputs())
+    torch.testing.assert_close(task_gradients(losses, shared, mode="batched"), task_gradients(losses, shared))
+
+
+def test_gradient_norms_are_the_norms_of_the_jacobian_rows() -> None:
+    model = Tiny()
+    shared = list(model.trunk.parameters())
+    losses = model.losses(inputs())
+    torch.testing.assert_close(gradient_norms(losses, shared), task_gradients(losses, shared).norm(dim=1))
+
+
+def test_differentiable_gradient_norms_carry_a_graph() -> None:
+    model = Tiny()
+    norms = gradient_norms(model.losses(inputs()), list(model.trunk.parameters()), create_graph=True)
+    norms.sum().backward()
+    assert model.trunk.weight.grad is not None and bool(model.trunk.weight.grad.abs().sum() > 0)
+
+
+def test_a_parameter_a_task_does_not_use_gets_zeros() -> None:
+    model = Tiny()
+    head = list(model.heads[0].parameters())
+    for mode in ("per_task", "batched"):
+        jacobian = task_gradients(model.losses(inputs()), head, mode=mode)
+        assert bool(jacobian[0].abs().sum() > 0) and torch.equal(jacobian[1], torch.zeros(5))
+
+
+def test_the_graph_survives_for_a_later_backward() -> None:
+    model = Tiny()
+    losses = model.losses(inputs())
+    task_gradients(losses, list(model.trunk.parameters()))
+    losses.sum().backward()  # would raise if the graph had been freed
+    assert model.trunk.weight.grad is not None
+
+
+def test_write_direction_stores_a_flat_direction_as_the_parameters_grads() -> None:
+    model = Tiny()
+    shared = list(model.trunk.parameters())
+    direction = torch.arange(16.0)
+    write_direction(direction, shared)
+    assert torch.equal(grad_of(model.trunk.weight), torch.arange(12.0).view(4, 3))
+    assert torch.equal(grad_of(model.trunk.bias), torch.arange(12.0, 16.0))
+    direction[0] = 99.0
+    assert float(grad_of(model.trunk.weight)[0, 0]) == 0.0  # a copy, not a view of the caller's tensor
