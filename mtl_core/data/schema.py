@@ -7,8 +7,11 @@ from typing import Literal, TypeAlias
 
 import pandas as pd
 
+from pydantic import ValidationError
+
+from mtl_core.config import describe_validation_error
 from mtl_core.errors import DataError
-from mtl_core.tasks import Kind, TaskSpec
+from mtl_core.tasks import Kind, LossName, TaskSpec
 
 Role: TypeAlias = Literal["feature", "task", "ignored"]
 FEW_VALUES = 20  # numeric columns with at most this many distinct values read as classes
@@ -49,17 +52,21 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tasks_from_roles(table: pd.DataFrame, roles: Mapping[str, Role],
-                     kinds: Mapping[str, Kind] | None = None) -> tuple[tuple[TaskSpec, ...], tuple[str, ...]]:
-    """Tasks (one per column with role ``task``, kind as given or inferred) and the feature columns."""
+def tasks_from_roles(table: pd.DataFrame, roles: Mapping[str, Role], kinds: Mapping[str, Kind] | None = None,
+                     losses: Mapping[str, LossName] | None = None) -> tuple[tuple[TaskSpec, ...], tuple[str, ...]]:
+    """Tasks (one per column with role ``task``; kind as given or inferred, loss as given or the kind's
+    default) and the feature columns."""
     unknown = sorted(set(roles) - {str(column) for column in table.columns})
     if unknown:
         raise DataError(f"column roles name {unknown[0]!r}, which is not a column of the table")
-    kinds = kinds or {}
-    tasks = tuple(
-        TaskSpec(name=name, column=name, kind=kinds.get(name) or infer_kind(table[name]))
-        for name, role in roles.items() if role == "task"
-    )
+    kinds, losses = kinds or {}, losses or {}
+    try:
+        tasks = tuple(
+            TaskSpec(name=name, column=name, kind=kinds.get(name) or infer_kind(table[name]), loss=losses.get(name))
+            for name, role in roles.items() if role == "task"
+        )
+    except ValidationError as error:
+        raise DataError(describe_validation_error(error)) from None
     if not tasks:
         raise DataError("no column has the role 'task'; choose at least one column to predict")
     features = tuple(name for name, role in roles.items() if role == "feature")
