@@ -23,7 +23,7 @@ DEFAULT_DATASET = "diabetes"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
 
 class DataConfig(_Section):
@@ -241,7 +241,7 @@ def parse_value(text: str) -> Any:
 def apply_override(values: dict[str, Any], override: str) -> None:
     """Set ``values[a][b]... = value`` from ``"a.b=value"``; list items by index (``tasks.0.loss``)."""
     key, sep, raw = override.partition("=")
-    key = key.strip()
+    key, raw = key.strip(), raw.strip()
     if not sep or not key:
         raise ConfigError(f"override {override!r} must look like key=value, e.g. strategy.name=equal")
     parts = key.split(".")
@@ -268,7 +268,7 @@ def apply_override(values: dict[str, Any], override: str) -> None:
         if last:
             node[part] = parse_value(raw)
         else:
-            node = node.setdefault(part, {})
+            node = node.setdefault(part, [] if parts[depth + 1].isdigit() else {})
 
 
 def describe_validation_error(error: ValidationError) -> str:

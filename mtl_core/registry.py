@@ -57,6 +57,10 @@ class Registry(Generic[T]):
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         return f"no {self.kind} named {name!r}.{hint} Available: {', '.join(names)}"
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (for tests and plug-ins that register temporarily)."""
+        self._entries.pop(name, None)
+
     def names(self) -> list[str]:
         """All registered names, sorted."""
         return sorted(self._entries)

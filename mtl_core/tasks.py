@@ -53,7 +53,7 @@ class TaskSpec(BaseModel):
     'bce'
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)  # column 2010 is a name
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
     column: str = Field(min_length=1)

@@ -7,6 +7,7 @@ properties", Decision Support Systems 47(4). Licence CC BY 4.0.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -51,7 +52,7 @@ def wine_file(colour: str, *, download: bool = True) -> Path:
         raise DataError(_missing_message(name, places, "downloads are switched off"))
     try:
         fetch(f"{UCI_BASE}/{name}", target, WINE_SHA256[name])
-    except (OSError, urllib.error.URLError) as error:
+    except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as error:
         raise DataError(_missing_message(name, places, f"the download from {UCI_BASE} failed ({error})")) from None
     return target
 
@@ -62,7 +63,10 @@ def fetch(url: str, target: Path, sha256: str | None = None) -> Path:
         payload = response.read()
     digest = hashlib.sha256(payload).hexdigest()
     if sha256 is not None and digest != sha256:
-        raise DataError(f"the file downloaded from {url} has sha256 {digest}, expected {sha256}; it was not kept")
+        raise DataError(
+            f"the file downloaded from {url} has sha256 {digest}, expected {sha256}; it was not kept. "
+            f"Download the original by hand and place it at {target}, or set MTL_DATA_DIR to its folder."
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as part:
         part.write(payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -136,8 +137,11 @@ def validate_hparams(cls: type, hparams: dict[str, Any]) -> dict[str, Any]:
             if key in problems:
                 continue  # one message per key: the first union member's
             if problem["type"] == "extra_forbidden":
-                known = ", ".join(hparam_names(cls)) or "none"
-                problems[key] = f"{key}: {cls.__name__} has no such hyper-parameter (it takes: {known})"
+                names = hparam_names(cls)
+                close = difflib.get_close_matches(parts[-1], names, n=1, cutoff=0.6)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                problems[key] = (f"{key}: {cls.__name__} has no such hyper-parameter.{hint} "
+                                 f"It takes: {', '.join(names) or 'none'}")
             else:
                 problems[key] = f"{key} = {problem.get('input')!r}: {problem['msg']}"
         raise ConfigError("; ".join(problems.values())) from None

@@ -231,7 +231,7 @@ def sum_of_gradients() -> Iterator[str]:
     name = "test_sum_of_gradients"
     STRATEGIES.register(name)(SumOfGradients)
     yield name
-    STRATEGIES._entries.pop(name)  # no public way to unregister; keep other tests' registry unchanged
+    STRATEGIES.unregister(name)  # keep other tests' registry unchanged
 
 
 def test_with_labels_missing_in_some_batches_the_summing_strategy_still_trains_like_equal(
