@@ -60,14 +60,25 @@ class DataConfig(_Section):
         return self.path or self.dataset or DEFAULT_DATASET
 
 
-class ModelConfig(_Section):
-    """The architecture and its trunk."""
+class ModelConfig(BaseModel):
+    """The architecture and its trunk; any other key is a hyper-parameter of the architecture
+    (``n_experts`` for mmoe, ``lam`` for soft_sharing, ...), checked against it when the model is built."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", coerce_numbers_to_str=True)
 
     architecture: str = "hps"
-    hidden: tuple[int, ...] = Field((64, 64), min_length=1)
+    trunk: Literal["mlp", "cnn"] = "mlp"
+    hidden: tuple[int, ...] = Field((64, 64), min_length=1)  # mlp: units per layer
     activation: Literal["relu", "gelu", "tanh", "silu", "leaky_relu"] = "relu"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     norm: Literal["none", "batch", "layer"] = "none"
+    channels: tuple[int, ...] = Field((16, 32), min_length=1)  # cnn: channels of each stage
+    blocks: int = Field(1, ge=1, le=8)  # cnn: residual blocks per stage
+
+    @property
+    def hparams(self) -> dict[str, Any]:
+        """The architecture's own hyper-parameters (the keys this class does not declare)."""
+        return dict(self.model_extra or {})
 
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:

@@ -11,7 +11,7 @@ import torch
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import DATASETS, MTLDataset, build_dataset, default_tasks, load_data
-from mtl_core.models import ARCHITECTURES
+from mtl_core.models import architecture_params
 from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted, Trainer
 from mtl_core.weighting import create
 
@@ -31,7 +31,7 @@ def prepare(config: ExperimentConfig) -> tuple[ExperimentConfig, MTLDataset]:
     """The resolved config and its MTLDataset (split, preprocessor fitted on train rows)."""
     config = resolve(config)
     create(config.strategy.name, **config.strategy.hparams)  # a bad strategy setting is reported before data loads
-    ARCHITECTURES.get(config.model.architecture, key="model.architecture")
+    architecture_params(config.model)  # so are the architecture's
     loaded, source = load_data(config.data)
     labels_only = source.label_columns if source is not None else ()
     return config, build_dataset(loaded.table, config.tasks, config.data, config.data.source,

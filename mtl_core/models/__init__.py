@@ -1,7 +1,17 @@
-"""The models stage: architectures registry, trunks, and the MTLModel base."""
+"""The models stage: architectures registry, trunks, and the MTLModel base.
 
-from mtl_core.models import hps as _hps  # noqa: F401  (registers "hps")
+Every module of this package is imported here, so a new architecture file registers itself.
+"""
+
+import importlib
+import pkgutil
+
 from mtl_core.models.base import MTLModel
-from mtl_core.models.registry import ARCHITECTURES, build_model
+from mtl_core.models.registry import ARCHITECTURES, architecture_params, build_model
 
-__all__ = ["ARCHITECTURES", "MTLModel", "build_model"]
+_INFRASTRUCTURE = {"base", "registry", "layers", "trunks"}
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+    if _module.name not in _INFRASTRUCTURE and not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["ARCHITECTURES", "MTLModel", "architecture_params", "build_model"]

@@ -53,7 +53,7 @@ class Trainer:
         self.strategy = create(config.strategy.name, **config.strategy.hparams)
         self.strategy.check_tasks(self.task_names)
         heads = {name: dataset.info[name].output_dim for name in self.task_names}
-        self.model = build_model(config.model, dataset.in_features, heads)
+        self.model = build_model(config.model, dataset.input_shape, heads)
         initialize(self.model, torch.Generator().manual_seed(config.train.seed))
         self.model.to(self.device)
         seed_dropout(self.model, torch.Generator(self.device).manual_seed(config.train.seed + 1))

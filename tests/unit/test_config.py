@@ -197,7 +197,6 @@ def test_an_unknown_key_suggests_the_one_meant_and_lists_the_section() -> None:
 
 @pytest.mark.parametrize(("override", "key", "meant"), [
     ("trian.lr=0.1", "trian", "train"),
-    ("model.hiden=[8]", "model.hiden", "hidden"),
     ("tasks.0.colum=x", "tasks.0.colum", "column"),
     ("train.learning_rate=0.1", "train.learning_rate", None),
 ])
@@ -205,6 +204,14 @@ def test_unknown_keys_in_every_section_are_named(override: str, key: str, meant:
     message = config_error([override])
     assert message.startswith(f"{key}: unknown setting")
     assert (f"Did you mean {meant!r}?" in message) if meant else ("Did you mean" not in message)
+
+
+def test_an_unknown_model_key_is_named_when_the_architecture_checks_it() -> None:
+    from mtl_core.models import architecture_params
+
+    with pytest.raises(ConfigError) as caught:
+        architecture_params(ExperimentConfig().with_overrides(["model.hiden=[8]"]).model)
+    assert str(caught.value).startswith("model.hiden: unknown setting") and "Did you mean 'hidden'?" in str(caught.value)
 
 
 def test_a_loss_that_does_not_fit_the_task_names_tasks_index_loss() -> None:
