@@ -44,6 +44,10 @@ class MTLModel(nn.Module):
         shared = {id(p) for p in self.shared_parameters()}
         return (p for p in self.parameters() if id(p) not in shared)
 
+    def regularizer(self) -> Tensor | None:
+        """A penalty tying the tasks' parameters (soft sharing), added to the loss; None when there is none."""
+        return None
+
     def last_shared_layer(self) -> list[nn.Parameter]:
         """The parameters of the last shared layer (GradNorm measures gradient norms there)."""
         return list(self.shared_parameters())[-2:]

@@ -38,6 +38,7 @@ class EpochEnded:
     metrics: TaskMetrics  # validation metrics
     duration_s: float
     elapsed_s: float
+    extras: dict[str, float] = field(default_factory=dict)  # e.g. the soft-sharing regulariser's mean value
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values with the event's type."""

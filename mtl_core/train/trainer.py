@@ -35,6 +35,8 @@ class _EpochTally:
     counts: Tensor  # [T], labelled rows
     weight_sums: Tensor  # [T]
     weighted_steps: int = 0
+    penalty_sum: float = 0.0  # the model's regulariser, summed over steps
+    penalty_steps: int = 0
 
 
 class Diverged(Exception):
@@ -91,16 +93,16 @@ class Trainer:
                 return
             epoch_start = time.perf_counter()
             try:
-                train_loss, weights = self._train_epoch(train, epoch)
+                train_loss, weights, extras = self._train_epoch(train, epoch)
             except Diverged as reason:
                 yield self._ended("diverged", str(reason), epoch - 1, started)
                 return
             val_loss, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
             now = time.perf_counter()
-            yield EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start, now - started)
+            yield EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start, now - started, extras)
         yield self._ended("completed", "", self.config.train.epochs, started)
 
-    def _train_epoch(self, train: Split, epoch: int) -> tuple[dict[str, float], dict[str, float]]:
+    def _train_epoch(self, train: Split, epoch: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         self.model.train()
         n_rows, n_tasks = len(train), len(self.task_names)
         batch = self.config.train.batch_size or n_rows
@@ -118,7 +120,10 @@ class Trainer:
             losses = stacked_losses(outputs, targets, masks, self.dataset.info)
             self._check_finite(losses, epoch)
             counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
-            weights = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation)
+            weights, penalty = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation)
+            if penalty is not None:
+                tally.penalty_sum += penalty
+                tally.penalty_steps += 1
             tally.loss_sums += losses.detach().double().cpu() * counts
             tally.counts += counts
             if weights is not None:
@@ -128,11 +133,14 @@ class Trainer:
         means = (tally.loss_sums / tally.counts.clamp(min=1)).tolist()
         self.epoch_losses.append(tuple(means))
         weights_used = (tally.weight_sums / max(tally.weighted_steps, 1)).tolist() if tally.weighted_steps else []
-        return dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights_used, strict=False))
+        extras = {"regularizer": tally.penalty_sum / tally.penalty_steps} if tally.penalty_steps else {}
+        return (dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights_used, strict=False)),
+                extras)
 
     def _step(self, losses: Tensor, epoch: int, present: tuple[bool, ...],
-              representation: Tensor | None) -> Tensor | None:
-        """One optimisation step; returns the task weights used, or None when the method has none."""
+              representation: Tensor | None) -> tuple[Tensor | None, float | None]:
+        """One optimisation step; returns the task weights used (None when the method has none) and the
+        model's regulariser value (None when it has none)."""
         if self.initial_losses is None:
             self.initial_losses = tuple(losses.detach().cpu().tolist())
         self.optimizer.zero_grad(set_to_none=True)
@@ -142,12 +150,15 @@ class Trainer:
         else:
             assert isinstance(self.strategy, GradientStrategy)
             weights = gradient_based_grads(self.strategy, losses, present, self.shared, self.heads, representation)
+        penalty = self.model.regularizer()
+        if penalty is not None:  # soft sharing: its gradient is added to the tasks'
+            penalty.backward()
         if self.config.train.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.clip_grad_norm)
         self.optimizer.step()
         self.strategy.after_step()
         self.step += 1
-        return weights
+        return weights, None if penalty is None else float(penalty.detach())
 
     def _context(self, losses: Tensor, epoch: int, present: tuple[bool, ...]) -> StepContext:
         last_layer = None
