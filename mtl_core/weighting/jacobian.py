@@ -52,6 +52,7 @@ def gradient_norms(losses: Tensor, parameters: Sequence[Tensor], create_graph: b
     norms = []
     for loss in losses:
         grads = torch.autograd.grad(loss, parameters, retain_graph=True, create_graph=create_graph, allow_unused=True)
-        squares = [g.square().sum() for g in grads if g is not None]
-        norms.append(torch.stack(squares).sum().sqrt() if squares else loss.new_zeros(()))
+        flat = [g.reshape(-1) for g in grads if g is not None]
+        # vector_norm's backward is finite at 0 (sqrt of a summed square is not): an unlabelled task's gradient is 0
+        norms.append(torch.linalg.vector_norm(torch.cat(flat)) if flat else loss.new_zeros(()))
     return torch.stack(norms)

@@ -33,8 +33,8 @@ def test_an_unknown_strategy_suggests_the_closest_and_lists_them() -> None:
 
 
 @pytest.mark.parametrize(("name", "hparams", "words"), [
-    ("equal", {"alpha": 1.0}, "strategy.alpha: Equal has no such hyper-parameter (it takes: none)"),
-    ("static", {"wieghts": [1.0]}, "strategy.wieghts: Static has no such hyper-parameter (it takes: weights)"),
+    ("equal", {"alpha": 1.0}, "strategy.alpha: Equal has no such hyper-parameter. It takes: none"),
+    ("static", {"wieghts": [1.0]}, "strategy.wieghts: Static has no such hyper-parameter. Did you mean 'weights'? It takes: weights"),
     ("static", {"weights": "heavy"}, "strategy.weights = 'heavy'"),
     ("static", {"weights": [1.0, -1.0]}, "strategy.weights.1 = -1.0"),
 ])
