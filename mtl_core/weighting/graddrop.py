@@ -1,0 +1,50 @@
+"""GradDrop: Chen et al., 2020, "Just Pick a Sign: Optimizing Deep Multitask Models with Gradient Sign Dropout", Algorithm 1."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import torch
+from pydantic import Field
+from torch import Tensor
+
+from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting.registry import STRATEGIES
+
+
+@STRATEGIES.register("graddrop")
+class GradDrop(GradientStrategy):
+    """Per coordinate, keep only the gradients of one sign, chosen at random in proportion to its purity.
+
+    P = ½(1 + Σ_i ∇_i / Σ_i |∇_i|) per coordinate (f = identity), U ~ Uniform(0, 1) per coordinate,
+    M_i = 1[P > U]·1[∇_i > 0] + 1[P < U]·1[∇_i < 0], and the direction is
+    Σ_i (ℓ + (1 − ℓ) M_i) ∇_i with the leak ℓ (Algorithm 1, lines 10–15, one leak for every task).
+    The paper places GradDrop at the shared activations: ``space = "representation"`` does that
+    (without the batch-separated sign correction, which needs the activations themselves).
+    """
+
+    claims = frozenset({"finite"})
+
+    def __init__(
+        self,
+        leak: Annotated[float, Field(ge=0.0, le=1.0, description=(
+            "fraction of every task's gradient that always passes (0: pure sign dropout, 1: plain sum)"))] = 0.0,
+        seed: Annotated[int, Field(ge=0, description="seed of the uniform draws that pick the sign")] = 0,
+        space: Annotated[Literal["parameters", "representation"], Field(
+            description="'representation': drop signs of the gradients at the shared activations, as the paper does")]
+        = "parameters",
+    ) -> None:
+        self.leak = leak
+        self.seed = seed
+        self.space = space
+
+    def reset(self) -> None:
+        self.generator_ = torch.Generator().manual_seed(self.seed)
+
+    def aggregate(self, jacobian: Jacobian) -> Tensor:
+        magnitude = jacobian.abs().sum(dim=0)
+        purity = 0.5 * (torch.ones_like(jacobian[0]) + jacobian.sum(dim=0) / magnitude)
+        purity = torch.where(magnitude > 0, purity, torch.full_like(purity, 0.5))  # all-zero column: nothing to keep
+        uniform = torch.rand(purity.shape, generator=self.generator_, dtype=jacobian.dtype).to(jacobian.device)
+        kept = (purity > uniform) & (jacobian > 0) | (purity < uniform) & (jacobian < 0)  # [T, P]
+        return ((self.leak + (1.0 - self.leak) * kept.to(jacobian.dtype)) * jacobian).sum(dim=0)
