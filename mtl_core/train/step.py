@@ -27,6 +27,10 @@ def gradient_based_grads(strategy: GradientStrategy, losses: Tensor, present: Se
     gradients w.r.t. the shared representation z, and z's combined gradient is back-propagated
     into the shared parameters. Returns the implied task weights [T] (0 for absent tasks) or None.
     """
+    if getattr(strategy, "log_losses", False):  # DB-MTL (Lin et al., 2023): gradients of log L_t = ∇L_t / L_t
+        tiny = torch.finfo(losses.dtype).tiny
+        losses = torch.stack([loss.clamp_min(tiny).log() if labelled else loss
+                              for loss, labelled in zip(losses, present, strict=True)])  # absent: exactly 0, no log
     rows = [index for index, labelled in enumerate(present) if labelled]
     if rows:
         kept = losses[rows]

@@ -1,0 +1,54 @@
+"""DualProj against torchjd's DualProj (quadprog) on random Jacobians, float64.
+
+torchjd solves min_{v ≥ u} vᵀ(G/tr G + 1e-4 I)v (norm_eps = reg_eps = 1e-4) with quadprog; ours is
+given the same norm_eps and reg_eps, so the two solve the same quadratic programme. Our default
+(reg_eps = 0, the exact projection) differs from it by O(reg_eps) relative, checked loosely below.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import Tensor
+from torch.testing import assert_close
+
+from mtl_core.weighting import create
+
+pytestmark = pytest.mark.reference
+
+
+def random_jacobians(count: int = 60, seed: int = 0) -> list[Tensor]:
+    """[T, P] float64, T in 2..8, P in 1..50; every third case has a near-collinear pair of rows."""
+    generator = torch.Generator().manual_seed(seed)
+    matrices = []
+    for index in range(count):
+        n_tasks = 2 + index % 7
+        n_params = int(torch.randint(1, 51, (1,), generator=generator))
+        matrix = torch.randn(n_tasks, n_params, generator=generator, dtype=torch.float64)
+        if index % 3 == 0:
+            noise = torch.randn(n_params, generator=generator, dtype=torch.float64)
+            matrix[1] = 0.7 * matrix[0] + 1e-3 * noise
+        matrices.append(matrix)
+    return matrices
+
+
+def torchjd_dualproj() -> object:
+    aggregation = pytest.importorskip("torchjd.aggregation")
+    pytest.importorskip("quadprog")
+    pytest.importorskip("qpsolvers")
+    return aggregation.DualProj()
+
+
+@pytest.mark.parametrize("jacobian", random_jacobians(), ids=lambda j: f"{j.shape[0]}x{j.shape[1]}")
+def test_matches_torchjd_with_its_epsilons(jacobian: Tensor) -> None:
+    reference = torchjd_dualproj()
+    expected = reference(jacobian)  # type: ignore[operator]
+    assert_close(create("dualproj", norm_eps=1e-4, reg_eps=1e-4)(jacobian), expected, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("jacobian", random_jacobians(count=20, seed=1), ids=lambda j: f"{j.shape[0]}x{j.shape[1]}")
+def test_the_exact_default_is_within_the_regularisation_of_torchjd(jacobian: Tensor) -> None:
+    reference = torchjd_dualproj()
+    expected = reference(jacobian)  # type: ignore[operator]
+    difference = (create("dualproj")(jacobian) - expected).norm()
+    assert float(difference) <= 1e-2 * float(jacobian.norm(dim=1).max())
