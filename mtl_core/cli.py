@@ -7,19 +7,19 @@ Exit codes: 0 a run completed (or was stopped), 1 a run diverged (its results ar
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
 from mtl_core.config import load_config
 from mtl_core.errors import MTLError
+from mtl_core.experiment import collect_results, prepare
 from mtl_core.registry import Registry
-from mtl_core.experiment import run_experiment, collect_results
-from mtl_core.train import EpochEnded, Event, RunStarted
+from mtl_core.train import EpochEnded, Event, RunStarted, Trainer
 
 EXIT_OK, EXIT_DIVERGED, EXIT_USER_ERROR = 0, 1, 2
 
@@ -41,11 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="train one experiment from a TOML, YAML or JSON config")
     run.add_argument("config", help="path of the config file")
-    run.add_argument("--out", help="where to write RESULTS.json (default: $MTL_RESULTS_DIR or ./mtl_results/)")
+    run.add_argument("--out", help="where to write RESULTS.json (default: $MTL_RESULTS_DIR or ./mtl_results/, "
+                                   "or DIR/results.json with --run-dir)")
+    run.add_argument("--run-dir", metavar="DIR", help="also write DIR/checkpoints/best.pt, DIR/train.log and what "
+                                                      "predict needs (DIR/config.toml, DIR/run.json)")
     run.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                      help="override a setting by its dotted key, e.g. strategy.name=equal tasks.0.loss=l1")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     run.set_defaults(handler=command_run)
+    predict = commands.add_parser("predict", help="predict new rows or images with a run saved by run --run-dir")
+    predict.add_argument("run_dir", metavar="RUN_DIR", help="the folder given to run --run-dir")
+    predict.add_argument("data", metavar="DATA", help="a CSV/TSV/Parquet table of new rows; for image runs an image "
+                                                      "folder with a listing CSV, or a .npy array [N, C, H, W]")
+    predict.add_argument("--labels", help="image folder: the listing CSV naming the files (default labels.csv)")
+    predict.add_argument("--out", default="predictions.csv", help="where to write the predictions CSV "
+                                                                   "(default: ./predictions.csv)")
+    predict.set_defaults(handler=command_predict)
     listing = commands.add_parser("list", help="print the registered names of one kind, one per line")
     listing.add_argument("what", choices=["datasets", "strategies", "architectures"])
     listing.set_defaults(handler=command_list)
@@ -53,19 +64,53 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Train, show progress on a terminal, write RESULTS.json, print the test metrics."""
-    config = load_config(args.config, args.overrides)
-    events = run_experiment(config)
-    progress = None if args.quiet or not sys.stderr.isatty() else Progress(sys.stderr)
-    results = collect_results(config, events, on_event=progress.update if progress else None)
-    if progress is not None:
-        progress.close()
-    out = Path(args.out) if args.out else default_out(Path(args.config))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    """Train, show progress on a terminal, write RESULTS.json (and the run folder), print the test metrics."""
+    from mtl_core.runs import RESULTS_FILE, RunFolder, write_results
+
+    config, dataset = prepare(load_config(args.config, args.overrides))
+    trainer = Trainer(config, dataset)
+    with ExitStack() as cleanup:
+        folder = cleanup.enter_context(RunFolder(args.run_dir, config, dataset)) if args.run_dir else None
+        progress = None if args.quiet or not sys.stderr.isatty() else Progress(sys.stderr)
+        if progress is not None:
+            cleanup.callback(progress.close)
+        consumers = [consumer.update for consumer in (progress, folder) if consumer is not None]
+        results = collect_results(config, trainer.run(), on_event=fan_out(consumers))
+    if folder is not None:
+        folder.finish(results, trainer.model)
+    out = Path(args.out) if args.out else None if folder else default_out(Path(args.config))
+    if out is not None:
+        write_results(out, results)
     if not args.quiet:
-        print_summary(results, out, sys.stdout)
+        print_summary(results, out or Path(args.run_dir) / RESULTS_FILE, sys.stdout)
+        if folder is not None:
+            print(f"run folder: {folder.folder} (checkpoints/best.pt, train.log, config.toml)", file=sys.stdout)
     return EXIT_DIVERGED if results["status"] == "diverged" else EXIT_OK
+
+
+def fan_out(consumers: Sequence[Callable[[Event], None]]) -> Callable[[Event], None]:
+    """One event handler that passes each event to every consumer in turn."""
+    def handle(event: Event) -> None:
+        for consumer in consumers:
+            consumer(event)
+    return handle
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    """Rebuild a run from its folder and write one row of predictions per new row or image."""
+    import pandas as pd
+
+    from mtl_core.predict import predict, read_inputs
+    from mtl_core.runs import load_run
+
+    run = load_run(args.run_dir)
+    ids, features = read_inputs(run, args.data, args.labels)
+    table = pd.concat([ids, predict(run, features)], axis=1)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    print(f"{len(table)} predictions of {', '.join(run.dataset.info)}: {out}", file=sys.stdout)
+    return EXIT_OK
 
 
 def command_list(args: argparse.Namespace) -> int:
@@ -93,6 +138,10 @@ def print_summary(results: dict[str, Any], out: Path, stream: TextIO) -> None:
     if results.get("reason"):
         line += f" ({results['reason']})"
     print(f"{line}; {results['epochs_run']} epochs in {results['duration_s']:.2f} s", file=stream)
+    if results.get("best_epoch") is not None:
+        select = results["config"]["train"]["select"]
+        print(f"best epoch: {results['best_epoch']} ({select} {results['best_value']:.4f}), evaluated below",
+              file=stream)
     for task, values in results["metrics"].get("test", {}).items():
         shown = "  ".join(f"{name} {value:.4f}" for name, value in values.items() if value is not None)
         print(f"test {task}: {shown}", file=stream)

@@ -112,6 +112,22 @@ class TrainConfig(_Section):
     clip_grad_norm: float | None = Field(None, gt=0.0)  # max total norm of the gradient, None = no clipping
     seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    threads: int | None = Field(None, ge=1)  # CPU threads while this run trains (process-wide); None = PyTorch's
+    select: str | None = None  # "<task>.<metric>" or "val_loss": keep the best validation epoch; None = the last
+    patience: int | None = Field(None, ge=1)  # stop after this many epochs without a better ``select``
+    scheduler: Literal["none", "cosine", "step", "plateau"] = "none"  # learning rate per epoch
+    step_size: int = Field(10, ge=1)  # step: epochs between decays; plateau: epochs without improvement first
+    gamma: float = Field(0.1, gt=0.0, lt=1.0)  # step, plateau: the factor each decay multiplies the lr by
+
+    @model_validator(mode="after")
+    def _check_selection(self) -> TrainConfig:
+        if self.select is not None and self.select != "val_loss" and "." not in self.select.strip(". "):
+            raise ValueError(f'@select: select = {self.select!r} must read "<task>.<metric>" (e.g. "infected.auc") '
+                             f'or "val_loss" (the sum of the validation losses)')
+        if self.patience is not None and self.select is None:
+            raise ValueError(f"@patience: patience = {self.patience} stops a run when train.select stops improving, "
+                             f'but select is not set; add select = "val_loss" or "<task>.<metric>"')
+        return self
 
 
 class ExperimentConfig(_Section):

@@ -13,6 +13,7 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.data import DATASETS, MTLDataset, build_dataset, default_tasks, load_data
 from mtl_core.models import architecture_params
 from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted, Trainer
+from mtl_core.train.selection import Selection, watch_for
 from mtl_core.weighting import create
 
 
@@ -32,6 +33,7 @@ def prepare(config: ExperimentConfig) -> tuple[ExperimentConfig, MTLDataset]:
     config = resolve(config)
     create(config.strategy.name, **config.strategy.hparams)  # a bad strategy setting is reported before data loads
     architecture_params(config.model)  # so are the architecture's
+    watch_for(config.train.select, config.tasks)  # and train.select, against the tasks
     loaded, source = load_data(config.data)
     labels_only = source.label_columns if source is not None else ()
     return config, build_dataset(loaded.table, config.tasks, config.data, config.data.source,
@@ -48,8 +50,14 @@ def run_experiment(config: ExperimentConfig,
 
 def collect_results(config: ExperimentConfig, events: Iterable[Event],
                     on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
-    """Consume events into the RESULTS.json structure: config, metrics, history, predictions, status."""
+    """Consume events into the RESULTS.json structure: config, metrics, history, predictions, status.
+
+    ``best_epoch`` and ``best_value`` (None without ``train.select``) come from replaying the
+    history through the Selection the Trainer used, so they name the epoch whose weights were
+    evaluated (a diverged run evaluates none, but still reports its best validation epoch).
+    """
     started = time.perf_counter()
+    resolved = resolve(config)
     history: list[dict[str, Any]] = []
     run_info: dict[str, Any] = {}
     ended: RunEnded | None = None
@@ -63,8 +71,9 @@ def collect_results(config: ExperimentConfig, events: Iterable[Event],
         elif isinstance(event, RunEnded):
             ended = event
     assert ended is not None, "a run always ends with RunEnded"
+    selection = replay_selection(resolved, history)
     return {
-        "config": resolve(config).to_dict(),
+        "config": resolved.to_dict(),
         "status": ended.status,
         "reason": ended.reason,
         "epochs_run": ended.epochs_run,
@@ -72,9 +81,19 @@ def collect_results(config: ExperimentConfig, events: Iterable[Event],
         "metrics": ended.metrics or {"val": {}, "test": {}},
         "history": history,
         "predictions": ended.predictions,
+        "best_epoch": selection.best_epoch_,
+        "best_value": selection.best_value_,
         "run": {key: value for key, value in run_info.items() if key != "type"},
         "environment": {"torch": torch.__version__, "python": platform.python_version()},
     }
+
+
+def replay_selection(config: ExperimentConfig, history: Iterable[dict[str, Any]]) -> Selection:
+    """The Trainer's Selection fed the same per-epoch validation results: it finds the same best epoch."""
+    selection = Selection(watch_for(config.train.select, config.tasks))
+    for entry in history:
+        selection.update(entry["epoch"], entry["val_loss"], entry["metrics"])
+    return selection
 
 
 def run_to_results(config: ExperimentConfig, should_stop: Callable[[], bool] | None = None,

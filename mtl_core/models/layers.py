@@ -34,7 +34,13 @@ def initialize(model: nn.Module, generator: torch.Generator) -> None:
     """Re-draw every Linear/Conv weight and bias from ``generator`` with PyTorch's default scheme.
 
     Default (He et al., 2015, kaiming-uniform with a = √5): W ~ U(±1/√fan_in), b ~ U(±1/√fan_in).
+    A model with its own ``initialize_parameters(generator)`` (e.g. single_task, which draws each task's
+    network as a one-task model would) decides for itself.
     """
+    own = getattr(model, "initialize_parameters", None)
+    if callable(own):
+        own(generator)
+        return
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -16,13 +17,15 @@ from torch import Tensor
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import MTLDataset, Split
 from mtl_core.errors import ConfigError
-from mtl_core.models import build_model
+from mtl_core.models import MTLModel, build_model
 from mtl_core.models.layers import initialize, seed_dropout
 from mtl_core.train.device import choose_device
 from mtl_core.train.evaluation import evaluate, predictions
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted
 from mtl_core.train.losses import stacked_losses
 from mtl_core.train.optim import make_optimizer
+from mtl_core.train.schedule import current_lr, make_scheduler, step_scheduler
+from mtl_core.train.selection import VAL_LOSS, Selection, Watch, watch_for
 from mtl_core.train.step import gradient_based_grads, loss_based_grads
 from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, create, gradient_norms
 
@@ -54,13 +57,13 @@ class Trainer:
         self.device = choose_device(config.train.device)
         self.strategy = create(config.strategy.name, **config.strategy.hparams)
         self.strategy.check_tasks(self.task_names)
-        heads = {name: dataset.info[name].output_dim for name in self.task_names}
-        self.model = build_model(config.model, dataset.input_shape, heads)
+        self.model = build_run_model(config, dataset)
         initialize(self.model, torch.Generator().manual_seed(config.train.seed))
         self.model.to(self.device)
         seed_dropout(self.model, torch.Generator(self.device).manual_seed(config.train.seed + 1))
         self.shuffle = torch.Generator().manual_seed(config.train.seed + 2)
         self.optimizer = make_optimizer(config.train, self.model.parameters(), self.strategy.parameters())
+        self._set_up_selection()
         self.shared = list(self.model.shared_parameters())
         self.heads = list(self.model.task_parameters())
         self.has_batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.model.modules())
@@ -73,7 +76,11 @@ class Trainer:
                               f"has no single shared representation; use space = 'parameters'")
 
     def run(self) -> Generator[Event, None, None]:
-        """Yield RunStarted, one EpochEnded per epoch, then RunEnded (completed, diverged or stopped)."""
+        """Yield RunStarted, one EpochEnded per epoch, then RunEnded: completed (maybe early), diverged, stopped."""
+        with cpu_threads(self.config.train.threads):
+            yield from self._run()
+
+    def _run(self) -> Generator[Event, None, None]:
         started = time.perf_counter()
         train = _to_device(self.dataset.train, self.device)
         yield RunStarted(
@@ -82,11 +89,7 @@ class Trainer:
             n_parameters=sum(p.numel() for p in self.model.parameters()), device=str(self.device),
             strategy=self.config.strategy.name,
         )
-        self.strategy.reset()
-        self.strategy.check_tasks(self.task_names)
-        self.epoch_losses: list[tuple[float, ...]] = []
-        self.initial_losses: tuple[float, ...] | None = None
-        self.step = 0
+        self._reset()
         for epoch in range(1, self.config.train.epochs + 1):
             if self.should_stop():
                 yield self._ended("stopped", f"stopped by the user before epoch {epoch}", epoch - 1, started)
@@ -97,10 +100,54 @@ class Trainer:
             except Diverged as reason:
                 yield self._ended("diverged", str(reason), epoch - 1, started)
                 return
-            val_loss, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
+            lr = current_lr(self.optimizer)  # the rate this epoch trained with, before the schedule steps
+            val_loss, val_metrics = self._validate(epoch)
+            extras = {"lr": lr, **extras}
             now = time.perf_counter()
             yield EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start, now - started, extras)
+            if self.selection.exhausted:
+                yield self._ended("completed", self.selection.stop_reason(), epoch, started)
+                return
         yield self._ended("completed", "", self.config.train.epochs, started)
+
+    def _reset(self) -> None:
+        """Forget what a previous run learned: the strategy's state, the best epoch, the loss history."""
+        self.strategy.reset()
+        self.strategy.check_tasks(self.task_names)
+        self.selection.reset()
+        self.best_state: dict[str, Tensor] | None = None  # the selected epoch's weights
+        self.epoch_losses: list[tuple[float, ...]] = []
+        self.initial_losses: tuple[float, ...] | None = None
+        self.step = 0
+
+    def _set_up_selection(self) -> None:
+        """The watched validation value (train.select), its tracker, and the lr schedule."""
+        self.watch = watch_for(self.config.train.select, self.dataset.tasks)
+        self.lr_watch = self.watch or Watch(VAL_LOSS, higher_is_better=False)  # what a plateau schedule follows
+        self._check_validation_rows()
+        self.scheduler = make_scheduler(self.config.train, self.optimizer, self.lr_watch)
+        self.selection = Selection(self.watch, self.config.train.patience)
+        self.best_state = None
+
+    def _validate(self, epoch: int) -> tuple[dict[str, float], dict[str, Any]]:
+        """Validation losses and metrics; keep a copy of the weights when the selected value improves; step the lr."""
+        val_loss, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
+        if self.selection.update(epoch, val_loss, val_metrics):
+            self.best_state = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
+        step_scheduler(self.scheduler, self.lr_watch.value(val_loss, val_metrics))
+        return val_loss, val_metrics
+
+    def _check_validation_rows(self) -> None:
+        if len(self.dataset.val) > 0:
+            return
+        if self.watch is not None:
+            raise ConfigError(f"train.select = {self.watch.key!r} is measured on the validation rows, but this split "
+                              f"has none (data.val_size = {self.config.data.val_size:g}); raise data.val_size or "
+                              f"remove train.select")
+        if self.config.train.scheduler == "plateau":
+            raise ConfigError(f"train.scheduler = 'plateau' follows the validation loss, but this split has no "
+                              f"validation rows (data.val_size = {self.config.data.val_size:g}); raise data.val_size "
+                              f"or choose another scheduler")
 
     def _train_epoch(self, train: Split, epoch: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         self.model.train()
@@ -183,6 +230,8 @@ class Trainer:
     def _ended(self, status: str, reason: str, epochs_run: int, started: float) -> RunEnded:
         if status == "diverged":
             return RunEnded("diverged", reason, epochs_run, time.perf_counter() - started)
+        if self.best_state is not None:  # the selected epoch's weights are the ones evaluated (and saved)
+            self.model.load_state_dict(self.best_state)
         test_predictions = predictions(self.model, self.dataset, self.dataset.test, self.device)
         if not _all_finite(test_predictions):  # the last update overflowed the outputs
             reason = f"the model's outputs became nan or inf after epoch {epochs_run}"
@@ -193,6 +242,30 @@ class Trainer:
             status, reason, epochs_run, time.perf_counter() - started,  # type: ignore[arg-type]
             metrics={"val": val_metrics, "test": test_metrics}, predictions=test_predictions,
         )
+
+
+@contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """PyTorch's intra-op CPU threads set to ``threads`` (process-wide) while the block runs, then put back.
+
+    A small model trains many times faster on one thread than on two when other jobs share the cores
+    (threads wait for each other at every operation); None leaves PyTorch's choice alone.
+    """
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if threads is not None and torch.get_num_threads() == threads:  # unless another run changed it since
+            torch.set_num_threads(previous)
+
+
+def build_run_model(config: ExperimentConfig, dataset: MTLDataset) -> MTLModel:
+    """The (untrained) model of a run: ``config.model`` with one head per task, sized for ``dataset``."""
+    heads = {task.name: dataset.info[task.name].output_dim for task in dataset.tasks}
+    model: MTLModel = build_model(config.model, dataset.input_shape, heads)
+    return model
 
 
 def _all_finite(by_task: dict[str, dict[str, Any]]) -> bool:

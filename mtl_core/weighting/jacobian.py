@@ -17,6 +17,8 @@ def task_gradients(losses: Tensor, parameters: Sequence[Tensor], mode: str = "pe
     vectors (``is_grads_batched``). A parameter a loss does not depend on gets zeros. On CPU the
     per-task passes measured faster (see bench/), so they are the default.
     """
+    if not parameters:  # nothing shared (e.g. single_task): an empty Jacobian [T, 0]
+        return losses.new_zeros((len(losses), 0))
     if mode == "batched":
         return _batched(losses, parameters)
     rows = []
@@ -49,6 +51,8 @@ def _batched(losses: Tensor, parameters: Sequence[Tensor]) -> Jacobian:
 
 def gradient_norms(losses: Tensor, parameters: Sequence[Tensor], create_graph: bool = False) -> Tensor:
     """[T] ‖∇_θ L_t‖ over ``parameters``; differentiable when ``create_graph`` (seed 002's penalty needs it)."""
+    if not parameters:
+        return losses.new_zeros(len(losses))
     norms = []
     for loss in losses:
         grads = torch.autograd.grad(loss, parameters, retain_graph=True, create_graph=create_graph, allow_unused=True)
