@@ -1,9 +1,4 @@
-"""Figure builders: plotly figures and tables from events and results. Pure functions of plain values.
-
-They take what the engine hands out (events, the results dict's ``history``, ``metrics`` and
-``predictions``) and return a ``plotly.graph_objects.Figure`` or a ``pandas.DataFrame``; the pages
-only display them, and tests read them as data.
-"""
+"""Figures of one training run: loss curves by epoch, predicted vs true, the metrics table."""
 
 from __future__ import annotations
 
