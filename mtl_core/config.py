@@ -166,8 +166,7 @@ class ExperimentConfig(_Section):
     def with_overrides(self, overrides: Iterable[str]) -> ExperimentConfig:
         """A copy with dotted ``key=value`` overrides applied (``tasks.0.loss=l1``)."""
         values = self.model_dump(mode="json", exclude_unset=True)  # unset keys take their (new) defaults again
-        for override in overrides:
-            apply_override(values, override)
+        apply_overrides(values, overrides)
         return ExperimentConfig.from_dict(values)
 
 
@@ -177,8 +176,7 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentCo
     A relative ``data.path`` in the file is taken relative to the file's folder.
     """
     values = read_config_file(path)
-    for override in overrides:
-        apply_override(values, override)
+    apply_overrides(values, overrides)
     data = values.get("data")
     if isinstance(data, dict) and isinstance(data.get("path"), str) and not Path(data["path"]).is_absolute():
         candidate = Path(path).parent / data["path"]
@@ -263,6 +261,22 @@ def parse_value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def apply_overrides(values: dict[str, Any], overrides: Iterable[str]) -> None:
+    """Apply dotted overrides in order. When they change ``strategy.name``, the old method's
+    hyper-parameters are dropped (those given in the same overrides stay): they do not apply to another method.
+    """
+    strategy = values.get("strategy")
+    before = strategy.get("name", "equal") if isinstance(strategy, dict) else "equal"
+    given = set()
+    for override in overrides:
+        apply_override(values, override)
+        given.add(override.partition("=")[0].strip())
+    strategy = values.get("strategy")
+    if isinstance(strategy, dict) and strategy.get("name", "equal") != before:
+        values["strategy"] = {key: value for key, value in strategy.items()
+                              if key == "name" or f"strategy.{key}" in given}
 
 
 def apply_override(values: dict[str, Any], override: str) -> None:

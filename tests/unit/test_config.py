@@ -300,3 +300,10 @@ def test_a_bad_value_of_a_field_with_several_types_is_named_by_its_key_once(over
 
 def test_a_hidden_layer_without_units_names_model_hidden() -> None:
     assert config_error(["model.hidden=[8, 0]"]).startswith("model.hidden")
+
+
+def test_switching_the_strategy_by_override_drops_the_old_methods_hyper_parameters() -> None:
+    base = ExperimentConfig.from_dict({"strategy": {"name": "gradnorm", "alpha": 0.5}})
+    assert base.with_overrides(["strategy.name=equal"]).strategy.hparams == {}
+    assert base.with_overrides(["strategy.temperature=3", "strategy.name=dwa"]).strategy.hparams == {"temperature": 3}
+    assert base.with_overrides(["strategy.alpha=2"]).strategy.hparams == {"alpha": 2}
