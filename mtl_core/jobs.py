@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import os
 import threading
@@ -25,9 +26,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+import torch
+
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError, UnknownJobError
-from mtl_core.experiment import collect_results, resolve, run_experiment
+from mtl_core.experiment import collect_results, prepare, resolve
+from mtl_core.train import Trainer
 from mtl_core.train.events import EpochEnded, Event
 
 __all__ = [
@@ -74,6 +78,8 @@ class _Job:
     config: ExperimentConfig  # resolved: the data set's default tasks filled in
     run: Iterator[Event] | None  # the trainer's events, built at submit; dropped once consumed
     stop: threading.Event
+    trainer: Trainer | None = None  # kept until the run ends, to save the evaluated weights; then dropped
+    weights: bytes | None = None  # the evaluated model's state_dict as ``torch.save`` bytes, once the run ended
     done: threading.Event = field(default_factory=threading.Event)
     status: JobStatus = "queued"
     events: list[Event] = field(default_factory=list)
@@ -108,8 +114,9 @@ class JobManager:
             MTLError: the data or a setting is bad; nothing is queued.
         """
         stop = threading.Event()
-        run = run_experiment(config, stop.is_set)  # loads data and builds the trainer: user errors surface here
-        job = _Job(uuid.uuid4().hex[:12], resolve(config), run, stop)
+        resolved, dataset = prepare(config)  # loads data and checks settings: user errors surface here
+        trainer = Trainer(resolved, dataset, stop.is_set)
+        job = _Job(uuid.uuid4().hex[:12], resolve(config), trainer.run(), stop, trainer)
         with self._changed:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
@@ -178,6 +185,15 @@ class JobManager:
         with self._changed:
             return copy.deepcopy(self._get(job_id).results)
 
+    def weights(self, job_id: str) -> bytes | None:
+        """The evaluated model's weights (a ``torch.save``d state_dict) once the run has ended, else None.
+
+        ``torch.load(io.BytesIO(data), weights_only=True)`` reads them back; for a run with
+        ``train.select`` they are the selected epoch's weights, as in ``run --run-dir``.
+        """
+        with self._changed:
+            return self._get(job_id).weights
+
     def error(self, job_id: str) -> str | None:
         """Why the job failed, or None."""
         with self._changed:
@@ -229,7 +245,8 @@ class JobManager:
             logger.exception("training job %s failed", job.job_id)
             self._end(job, "failed", error=f"{type(error).__name__}: {error}")
         else:
-            self._end(job, results["status"], results=results)
+            weights = state_bytes(job.trainer.model) if job.trainer is not None else None
+            self._end(job, results["status"], results=results, weights=weights)
 
     def _record(self, job: _Job, event: Event) -> None:
         with self._changed:
@@ -237,9 +254,9 @@ class JobManager:
             self._changed.notify_all()
 
     def _end(self, job: _Job, status: JobStatus, results: dict[str, Any] | None = None,
-             error: str | None = None) -> None:
+             error: str | None = None, weights: bytes | None = None) -> None:
         with self._changed:
-            job.results, job.error = results, error
+            job.results, job.error, job.weights, job.trainer = results, error, weights, None
             self._running.discard(job.job_id)
             self._finish(job, status)
             self._start_queued()
@@ -256,6 +273,13 @@ class JobManager:
         finished = [job_id for job_id, job in self._jobs.items() if job.status not in ACTIVE]
         for job_id in finished[: max(len(finished) - self.keep_finished, 0)]:
             del self._jobs[job_id]
+
+
+def state_bytes(model: torch.nn.Module) -> bytes:
+    """A model's state_dict on the CPU, serialised by ``torch.save``."""
+    buffer = io.BytesIO()
+    torch.save({name: value.detach().cpu() for name, value in model.state_dict().items()}, buffer)
+    return buffer.getvalue()
 
 
 _manager: JobManager | None = None

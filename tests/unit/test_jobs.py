@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import io
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
+import torch
 
 from mtl_core import jobs
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError, UnknownNameError
 from mtl_core.jobs import JobManager, UnknownJobError, job_manager
+from mtl_core.experiment import prepare
+from mtl_core.train.evaluation import to_natural
 from mtl_core.train.events import EpochEnded, RunEnded, RunStarted
+from mtl_core.train.trainer import build_run_model
 
 TIMEOUT = 60.0  # seconds; a tiny diabetes run takes well under one
 LONG = 5000  # epochs: a run that only ends early because it is stopped
@@ -141,3 +147,18 @@ def test_the_default_limit_is_the_number_of_cores() -> None:
 
 def test_job_manager_is_one_object_per_process() -> None:
     assert job_manager() is job_manager()
+
+
+def test_the_evaluated_weights_can_be_downloaded_and_reproduce_the_test_predictions(manager: JobManager) -> None:
+    job = manager.submit(tiny())
+    assert finished(manager, job) == "completed"
+    state = torch.load(io.BytesIO(manager.weights(job) or b""), weights_only=True)
+    config, dataset = prepare(manager.config(job))
+    model = build_run_model(config, dataset)
+    model.load_state_dict(state)
+    model.eval()
+    with torch.no_grad():
+        outputs = model(dataset.test.features)
+    again = to_natural(outputs["progression"], dataset.info["progression"])
+    stored = manager.results(job)["predictions"]["progression"]["pred"]  # type: ignore[index]
+    np.testing.assert_allclose(again, stored, rtol=1e-5, atol=1e-4)
