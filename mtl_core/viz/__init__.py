@@ -5,6 +5,13 @@ They take what the engine hands out (events, the results dict's ``history``, ``m
 ``pandas.DataFrame``; the pages only display them, and tests read them as data.
 """
 
-from mtl_core.viz.training import epoch_rows, loss_curves, metrics_table, pred_vs_true
+from mtl_core.viz.results import classification_tasks, confusion_matrix_figure, regression_tasks, roc_figure
+from mtl_core.viz.training import (
+    epoch_rows, eta_seconds, loss_curves, metric_curves, metrics_table, pred_vs_true, smooth, weight_curves,
+)
 
-__all__ = ["epoch_rows", "loss_curves", "metrics_table", "pred_vs_true"]
+__all__ = [
+    "classification_tasks", "confusion_matrix_figure", "regression_tasks", "roc_figure",
+    "epoch_rows", "eta_seconds", "loss_curves", "metric_curves", "metrics_table", "pred_vs_true", "smooth",
+    "weight_curves",
+]

@@ -1,4 +1,4 @@
-"""Figures of one training run: loss curves by epoch, predicted vs true, the metrics table."""
+"""Figures of one training run: loss, weight and metric curves by epoch, predicted vs true, the metrics table."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
+from plotly.subplots import make_subplots
 
 from mtl_core.tasks import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from mtl_core.train.events import EpochEnded, Event
@@ -17,14 +18,19 @@ PALETTE: tuple[str, ...] = tuple(qualitative.Plotly)
 MARKERS_UP_TO = 50  # epochs: fewer points are drawn with markers so a short run stays readable
 EVERY_TICK_UP_TO = 12  # epochs: a tick per epoch, so a short run shows no fractional epochs
 SPLIT_DASH = {"train": "solid", "val": "dash"}
+PANELS_PER_ROW = 3  # metric_curves: small multiples, at most this many side by side
+MARGIN = {"t": 50, "b": 40, "l": 50, "r": 20}
 
 
-def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False) -> go.Figure:
+def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
+                smoothing: float = 0.0) -> go.Figure:
     """Per-task train (solid) and validation (dashed) loss by epoch; one colour per task.
 
     Args:
         items: events of a run (only EpochEnded is read) or the results dict's ``history`` entries.
         log_y: draw the loss on a log scale.
+        smoothing: weight in [0, 1) of the exponential moving average drawn instead of each raw
+            curve (see ``smooth``); 0 draws the raw values.
 
     >>> [trace.name for trace in loss_curves([{"epoch": 1, "train_loss": {"a": 1.0}, "val_loss": {"a": 2.0}}]).data]
     ['a (train)', 'a (val)']
@@ -32,23 +38,142 @@ def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False)
     rows = epoch_rows(items)
     mode = "lines+markers" if len(rows) <= MARKERS_UP_TO else "lines"
     figure = go.Figure()
-    for index, task in enumerate(_task_names(rows)):
+    for task, colour in _task_colours(rows).items():
         for split, dash in SPLIT_DASH.items():
             points = [(row["epoch"], row[f"{split}_loss"][task]) for row in rows
                       if row.get(f"{split}_loss", {}).get(task) is not None]
             if points:
                 epochs, losses = zip(*points, strict=True)
                 figure.add_trace(go.Scatter(
-                    x=epochs, y=losses, mode=mode, name=f"{task} ({split})", legendgroup=task,
-                    line={"color": PALETTE[index % len(PALETTE)], "dash": dash},
+                    x=epochs, y=smooth(losses, smoothing), mode=mode, name=f"{task} ({split})", legendgroup=task,
+                    line={"color": colour, "dash": dash},
                 ))
+    smoothed = f", smoothed {smoothing:g}" if smoothing else ""
     figure.update_layout(
-        title="Loss by epoch (solid: train, dashed: validation)", xaxis_title="epoch", yaxis_title="loss",
+        title=f"Loss by epoch (solid: train, dashed: validation{smoothed})", xaxis_title="epoch", yaxis_title="loss",
         xaxis_dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None,
-        yaxis_type="log" if log_y else "linear", height=380, margin={"t": 50, "b": 40, "l": 50, "r": 20},
+        yaxis_type="log" if log_y else "linear", height=380, margin=MARGIN,
         legend={"orientation": "h", "yanchor": "top", "y": -0.18},
     )
     return figure
+
+
+def smooth(values: Sequence[float], weight: float) -> list[float]:
+    """Exponential moving average with TensorBoard's debiasing, so the first point is unchanged.
+
+    ``s_t = (w·m_{t-1} + (1 - w)·x_t) / (1 - w^n)`` where ``m`` is the running average and ``n``
+    the finite values seen so far; non-finite values are kept as they are and skipped by the average.
+
+    >>> smooth([1.0, 3.0], 0.5)
+    [1.0, 2.3333333333333335]
+    >>> smooth([1.0, 3.0], 0.0)
+    [1.0, 3.0]
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing = {weight!r} must be in [0, 1)")
+    if weight == 0.0:
+        return list(values)
+    average, seen, smoothed = 0.0, 0, []
+    for value in values:
+        if not math.isfinite(value):
+            smoothed.append(value)
+            continue
+        average, seen = weight * average + (1.0 - weight) * value, seen + 1
+        smoothed.append(average / (1.0 - weight ** seen))
+    return smoothed
+
+
+def weight_curves(items: Iterable[Event | Mapping[str, Any]]) -> go.Figure:
+    """The mean weight each task got in each epoch, in the task colours of ``loss_curves``.
+
+    Methods that return an update direction instead of task weights (most gradient methods)
+    record none; the figure is then empty with a note saying so.
+
+    >>> figure = weight_curves([{"epoch": 1, "train_loss": {"a": 1.0}, "weights": {"a": 0.25}}])
+    >>> [(trace.name, list(trace.y)) for trace in figure.data]
+    [('a', [0.25])]
+    """
+    rows = epoch_rows(items)
+    mode = "lines+markers" if len(rows) <= MARKERS_UP_TO else "lines"
+    figure = go.Figure()
+    for task, colour in _task_colours(rows).items():
+        points = [(row["epoch"], row["weights"][task]) for row in rows
+                  if (row.get("weights") or {}).get(task) is not None]
+        if points:
+            epochs, weights = zip(*points, strict=True)
+            figure.add_trace(go.Scatter(x=epochs, y=weights, mode=mode, name=task, line={"color": colour}))
+    figure.update_layout(title="Task weight by epoch (mean over the epoch's steps)", xaxis_title="epoch",
+                         yaxis_title="weight", xaxis_dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None,
+                         height=380, margin=MARGIN, legend={"orientation": "h", "yanchor": "top", "y": -0.18})
+    if rows and not figure.data:
+        _note(figure, "This strategy gives no per-task weights: it combines the task gradients into one "
+                      "update direction instead.")
+    return figure
+
+
+def metric_curves(items: Iterable[Event | Mapping[str, Any]], metrics: Mapping[str, str] | None = None) -> go.Figure:
+    """Each task's validation metric by epoch, one small panel per task (their scales differ).
+
+    Args:
+        items: events or ``history`` entries.
+        metrics: ``{task: metric}`` to draw; a task not named (or whose metric was not recorded)
+            shows the first metric of its entries.
+
+    >>> figure = metric_curves([{"epoch": 1, "metrics": {"a": {"r2": 0.5, "mse": 1.0}}}], {"a": "mse"})
+    >>> [(trace.name, list(trace.y)) for trace in figure.data]
+    [('a: mse', [1.0])]
+    """
+    rows = epoch_rows(items)
+    chosen = _chosen_metrics(rows, metrics or {})
+    if not chosen:
+        figure = go.Figure()
+        figure.update_layout(title="Validation metrics by epoch", height=380, margin=MARGIN)
+        if rows:
+            _note(figure, "No validation metrics: this run has no validation rows (data.val_size = 0).")
+        return figure
+    columns = 2 if len(chosen) == 4 else min(len(chosen), PANELS_PER_ROW)  # 4 tasks: 2 x 2, not 3 + 1
+    n_rows = math.ceil(len(chosen) / columns)
+    figure = make_subplots(rows=n_rows, cols=columns, subplot_titles=[f"{t}: {m}" for t, m in chosen.items()],
+                           horizontal_spacing=0.08, vertical_spacing=0.35 / n_rows)
+    colours = _task_colours(rows)
+    mode = "lines+markers" if len(rows) <= MARKERS_UP_TO else "lines"
+    for index, (task, metric) in enumerate(chosen.items()):
+        points = [(row["epoch"], row["metrics"][task][metric]) for row in rows
+                  if metric in ((row.get("metrics") or {}).get(task) or {})]
+        epochs, values = zip(*points, strict=True)
+        figure.add_trace(go.Scatter(x=epochs, y=values, mode=mode, name=f"{task}: {metric}",
+                                    line={"color": colours.get(task, PALETTE[0])}),
+                         row=index // columns + 1, col=index % columns + 1)
+    figure.update_xaxes(title_text="epoch", dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None)
+    figure.update_layout(title="Validation metrics by epoch", height=120 + 260 * n_rows, margin=MARGIN,
+                         showlegend=False)
+    return figure
+
+
+def _chosen_metrics(rows: Sequence[Mapping[str, Any]], wanted: Mapping[str, str]) -> dict[str, str]:
+    """{task: metric} for every task with validation metrics: the wanted one when recorded, else its first."""
+    recorded: dict[str, dict[str, None]] = {}
+    for row in rows:
+        for task, values in (row.get("metrics") or {}).items():
+            recorded.setdefault(task, {}).update(dict.fromkeys(values or {}))
+    return {task: wanted[task] if wanted.get(task) in names else next(iter(names))
+            for task, names in recorded.items() if names}
+
+
+def eta_seconds(items: Iterable[Event | Mapping[str, Any]], epochs_total: int) -> float | None:
+    """Seconds left: the epochs still to run times the mean epoch duration so far (None before the first epoch).
+
+    >>> eta_seconds([{"epoch": 1, "duration_s": 2.0}, {"epoch": 2, "duration_s": 4.0}], 5)
+    9.0
+    >>> eta_seconds([], 5) is None
+    True
+    """
+    rows = epoch_rows(items)
+    durations = [float(row["duration_s"]) for row in rows if isinstance(row.get("duration_s"), (int, float))]
+    if not rows or not durations:
+        return None
+    done = max(int(row["epoch"]) for row in rows)
+    return max(epochs_total - done, 0) * (sum(durations) / len(durations))
 
 
 def epoch_rows(items: Iterable[Event | Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -63,12 +188,28 @@ def epoch_rows(items: Iterable[Event | Mapping[str, Any]]) -> list[dict[str, Any
 
 
 def _task_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Task names in the order they first appear."""
+    """Task names in the order they first appear (losses first, then weights and metrics)."""
     names: dict[str, None] = {}
     for row in rows:
-        names.update(dict.fromkeys(row.get("train_loss", {})))
-        names.update(dict.fromkeys(row.get("val_loss", {})))
+        names.update(dict.fromkeys(row.get("train_loss") or {}))
+        names.update(dict.fromkeys(row.get("val_loss") or {}))
+    for row in rows:
+        names.update(dict.fromkeys(row.get("weights") or {}))
+        names.update(dict.fromkeys(row.get("metrics") or {}))
     return list(names)
+
+
+def _task_colours(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """One palette colour per task, the same in every figure of a run."""
+    return {task: PALETTE[index % len(PALETTE)] for index, task in enumerate(_task_names(rows))}
+
+
+def _note(figure: go.Figure, text: str) -> None:
+    """A centred message on an empty figure, with the axes hidden."""
+    figure.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                          font={"size": 14, "color": "grey"})
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
 
 
 def pred_vs_true(predictions: Mapping[str, Any], name: str) -> go.Figure:
@@ -95,7 +236,7 @@ def pred_vs_true(predictions: Mapping[str, Any], name: str) -> go.Figure:
     ])
     figure.update_layout(
         title=f"{name}: predicted vs true (test split)", xaxis_title=f"true {name}",
-        yaxis_title=f"predicted {name}", height=380, margin={"t": 50, "b": 40, "l": 50, "r": 20},
+        yaxis_title=f"predicted {name}", height=380, margin=MARGIN,
         showlegend=False,
     )
     return figure

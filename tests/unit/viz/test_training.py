@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from mtl_core import viz
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted
@@ -87,3 +88,87 @@ def test_metrics_table_is_task_by_metric_with_nan_for_missing_values() -> None:
 
 def test_metrics_table_of_nothing_is_empty() -> None:
     assert viz.metrics_table({}).equals(pd.DataFrame(index=pd.Index([], name="task"), dtype=float))
+
+
+def test_zero_smoothing_draws_the_raw_losses() -> None:
+    assert traces(viz.loss_curves(run_events(), smoothing=0.0)) == traces(viz.loss_curves(run_events()))
+
+
+def test_smoothing_is_a_debiased_moving_average_that_keeps_the_first_point() -> None:
+    figure = viz.loss_curves([epoch(n, {"a": value}, {}) for n, value in enumerate([4.0, 0.0, 2.0], start=1)],
+                             smoothing=0.5)
+    x, y = traces(figure)["a (train)"]
+    # m: 2, 1, 1.5; debiased by 1 - 0.5^n: 0.5, 0.75, 0.875
+    assert x == [1, 2, 3] and y == [4.0, 1.0 / 0.75, 1.5 / 0.875]
+
+
+def test_smoothing_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="smoothing"):
+        viz.loss_curves(run_events(), smoothing=1.0)
+
+
+def test_smoothing_skips_non_finite_values() -> None:
+    assert viz.smooth([1.0, math.inf, 1.0], 0.9) == [1.0, math.inf, 1.0]
+
+
+def weighted(number: int, weights: dict[str, float]) -> EpochEnded:
+    """An EpochEnded with losses and weights for tasks a and b."""
+    return EpochEnded(number, {"a": 1.0, "b": 2.0}, {}, weights=weights, metrics={}, duration_s=1.0, elapsed_s=number)
+
+
+def test_weight_curves_draw_each_tasks_weight_by_epoch_in_its_loss_colour() -> None:
+    events = [weighted(1, {"a": 1.0, "b": 1.0}), weighted(2, {"a": 0.5, "b": 1.5})]
+    figure = viz.weight_curves(events)
+    assert traces(figure) == {"a": ([1, 2], [1.0, 0.5]), "b": ([1, 2], [1.0, 1.5])}
+    loss_colours = {trace.name: trace.line.color for trace in viz.loss_curves(events).data}
+    assert {trace.name: trace.line.color for trace in figure.data} == {
+        "a": loss_colours["a (train)"], "b": loss_colours["b (train)"]}
+
+
+def test_a_strategy_without_weights_gets_an_empty_figure_that_says_so() -> None:
+    figure = viz.weight_curves([weighted(1, {}), weighted(2, {})])
+    assert figure.data == () and "no per-task weights" in figure.layout.annotations[0].text
+    assert viz.weight_curves([]).layout.annotations == ()
+
+
+def scored(number: int, metrics: dict[str, dict[str, float | None]]) -> dict[str, Any]:
+    """A history entry with validation metrics."""
+    return {"epoch": number, "train_loss": {"q": 1.0, "g": 0.5}, "val_loss": {}, "metrics": metrics,
+            "duration_s": 2.0, "elapsed_s": 2.0 * number}
+
+
+def test_metric_curves_draw_each_tasks_first_metric_in_its_own_panel() -> None:
+    history = [scored(n, {"q": {"r2": 0.1 * n, "mse": 1.0 / n}, "g": {"accuracy": 0.5 + 0.1 * n}}) for n in (1, 2)]
+    figure = viz.metric_curves(history)
+    assert traces(figure) == {"q: r2": ([1, 2], [0.1, 0.2]), "g: accuracy": ([1, 2], [0.6, 0.7])}
+    assert [trace.xaxis for trace in figure.data] == ["x", "x2"]  # one panel each: different scales
+    assert [title.text for title in figure.layout.annotations] == ["q: r2", "g: accuracy"]
+
+
+def test_metric_curves_draw_the_metric_asked_for_and_fall_back_when_it_was_not_recorded() -> None:
+    history = [scored(1, {"q": {"r2": 0.1, "mse": 1.0}, "g": {"accuracy": 0.5}})]
+    assert list(traces(viz.metric_curves(history, {"q": "mse", "g": "auc"}))) == ["q: mse", "g: accuracy"]
+
+
+@pytest.mark.parametrize(("tasks", "grid"), [(1, (1, 1)), (3, (1, 3)), (4, (2, 2)), (6, (2, 3))])
+def test_metric_panels_stay_in_a_readable_grid(tasks: int, grid: tuple[int, int]) -> None:
+    history = [scored(1, {f"t{index}": {"mse": 1.0} for index in range(tasks)})]
+    figure = viz.metric_curves(history)
+    x_domains = {tuple(figure.layout[f"xaxis{n if n > 1 else ''}"].domain) for n in range(1, tasks + 1)}
+    y_domains = {tuple(figure.layout[f"yaxis{n if n > 1 else ''}"].domain) for n in range(1, tasks + 1)}
+    assert (len(y_domains), len(x_domains)) == grid
+
+
+def test_a_run_without_validation_rows_has_a_note_instead_of_metric_curves() -> None:
+    figure = viz.metric_curves(run_events())
+    assert figure.data == () and "no validation rows" in figure.layout.annotations[0].text
+
+
+def test_eta_is_the_remaining_epochs_times_the_mean_epoch_duration() -> None:
+    history = [scored(1, {}) | {"duration_s": 1.0}, scored(2, {}) | {"duration_s": 3.0}]
+    assert viz.eta_seconds(history, 10) == 16.0
+    assert viz.eta_seconds(history, 2) == 0.0
+
+
+def test_eta_is_unknown_before_the_first_epoch() -> None:
+    assert viz.eta_seconds(run_events()[:1], 10) is None
