@@ -1,6 +1,7 @@
-"""``python -m mtl_core``: run an experiment from a config file, or list what is registered.
+"""``python -m mtl_core``: run an experiment from a config file, compare methods over seeds, or list what is registered.
 
-Exit codes: 0 a run completed (or was stopped), 1 a run diverged (its results are still written),
+Exit codes: 0 a run completed (or was stopped), 1 a run diverged (its results are still written; for compare
+and pareto: any of their runs, which is reported and left out of the statistics),
 2 a user error (one line on stderr naming the setting, file or column).
 """
 
@@ -10,8 +11,8 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with the ``run`` and ``list`` commands."""
+    """The argument parser with the ``run``, ``predict``, ``list``, ``compare`` and ``pareto`` commands."""
     parser = argparse.ArgumentParser(prog="python -m mtl_core", description="MTL Lab: multi-task learning, headless.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="train one experiment from a TOML, YAML or JSON config")
@@ -60,7 +61,100 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="print the registered names of one kind, one per line")
     listing.add_argument("what", choices=["datasets", "strategies", "architectures"])
     listing.set_defaults(handler=command_list)
+    add_comparison_commands(commands)
     return parser
+
+
+def add_comparison_commands(commands: Any) -> None:
+    """The ``compare`` and ``pareto`` sub-commands."""
+    compare = commands.add_parser("compare", help="each strategy's multi-task model against single-task training, "
+                                                  "over seeds: mean ± std, paired tests, Δm%%, verdicts")
+    _comparison_arguments(compare, "compare")
+    compare.add_argument("--metrics", type=_names, default=None, metavar="M1,M2",
+                         help="metrics to report besides each task's primary one, e.g. r2,auc")
+    compare.set_defaults(handler=command_compare)
+    pareto = commands.add_parser("pareto", help="sweep static loss weights over the simplex (2 or 3 tasks) and place "
+                                                "the strategies and single-task training beside the front")
+    _comparison_arguments(pareto, "pareto")
+    pareto.add_argument("--points", type=int, default=7, metavar="K",
+                        help="weights per task: K points along the segment for 2 tasks, a grid of K(K-1)/2 for 3 "
+                             "(zero weights excluded; odd K puts equal weighting on the segment; default 7)")
+    pareto.set_defaults(handler=command_pareto)
+
+
+def _comparison_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    seeds = 5 if name == "compare" else 3
+    parser.add_argument("config", help="path of the config file")
+    parser.add_argument("--seeds", type=int, default=seeds, metavar="N",
+                        help=f"train.seed values from the config's own upwards; the data split stays fixed "
+                             f"(default {seeds})")
+    parser.add_argument("--strategies", type=_names, default=None, metavar="A,B",
+                        help="multi-task strategies, comma-separated (default: the config's strategy)")
+    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="override a setting by its dotted key, e.g. train.epochs=20")
+    parser.add_argument("--out", help=f"where to write the JSON (default: $MTL_RESULTS_DIR or ./mtl_results/, "
+                                      f"as <config name>-{name}-<UTC time>.json)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",")]
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """Run the comparison, write its JSON, print the table, Δm% in words and the verdicts."""
+    from mtl_core.compare import compare
+    from mtl_core.compare.text import comparison_text
+
+    config = load_config(args.config, args.overrides)
+    with _run_progress(args.quiet) as progress:
+        summary = compare(config, args.seeds, args.strategies, args.metrics, on_progress=progress)
+    return _finish(args, "compare", summary, comparison_text)
+
+
+def command_pareto(args: argparse.Namespace) -> int:
+    """Run the weight sweep and the references, write the JSON, print one row per point."""
+    from mtl_core.compare import pareto
+    from mtl_core.compare.text import front_text
+
+    config = load_config(args.config, args.overrides)
+    with _run_progress(args.quiet) as progress:
+        front = pareto(config, args.points, args.seeds, args.strategies, on_progress=progress)
+    return _finish(args, "pareto", front, front_text)
+
+
+def _finish(args: argparse.Namespace, name: str, summary: dict[str, Any],
+            describe: Callable[[dict[str, Any]], str]) -> int:
+    """Write the JSON, print the text; exit 1 when a run diverged (it is reported and left out of the numbers)."""
+    from mtl_core.runs import write_results
+
+    config_path = Path(args.config)
+    out = Path(args.out) if args.out else default_out(config_path.with_name(f"{config_path.stem}-{name}"))
+    write_results(out, summary)
+    if not args.quiet:
+        print(describe(summary), file=sys.stdout)
+        print(f"results: {out}", file=sys.stdout)
+    diverged = any(run["status"] == "diverged" for run in summary["runs"])
+    return EXIT_DIVERGED if diverged else EXIT_OK
+
+
+@contextmanager
+def _run_progress(quiet: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A tqdm bar over the runs of a comparison on a terminal, else nothing."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(file=sys.stderr, unit="run", dynamic_ncols=True)
+    def update(done: int, total: int, label: str) -> None:
+        bar.total = total
+        bar.set_postfix_str(label, refresh=False)
+        bar.update(done - bar.n)
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 def command_run(args: argparse.Namespace) -> int:
