@@ -7,14 +7,21 @@ import time
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
+import pandas as pd
 import torch
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import DATASETS, MTLDataset, build_dataset, default_tasks, load_data
 from mtl_core.models import architecture_params
 from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted, Trainer
+from mtl_core.train.device import available_devices
 from mtl_core.train.selection import Selection, watch_for
 from mtl_core.weighting import create
+
+__all__ = [
+    "available_devices", "collect_results", "predictions_frame", "prepare", "replay_selection", "resolve",
+    "run_experiment", "run_to_results",
+]
 
 
 def resolve(config: ExperimentConfig) -> ExperimentConfig:
@@ -100,3 +107,21 @@ def run_to_results(config: ExperimentConfig, should_stop: Callable[[], bool] | N
                    on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
     """Train one experiment and return its results dict."""
     return collect_results(config, run_experiment(config, should_stop), on_event)
+
+
+def predictions_frame(results: dict[str, Any]) -> pd.DataFrame:
+    """The test predictions of a results dict as one long table: task, row, true, predicted (and probabilities).
+
+    >>> predictions_frame({"predictions": {"y": {"row": [3], "true": [1.5], "pred": [1.25]}}}).to_dict("records")
+    [{'task': 'y', 'row': 3, 'true': 1.5, 'predicted': 1.25}]
+    """
+    frames = []
+    for task, entry in results.get("predictions", {}).items():
+        frame = pd.DataFrame({"task": task, "row": entry["row"], "true": entry["true"], "predicted": entry["pred"]})
+        proba = entry.get("proba")
+        if proba is not None and entry.get("classes") is not None:
+            columns = entry["classes"] if len(entry["classes"]) > 2 else [entry["classes"][-1]]
+            values = proba if len(columns) > 1 else [[value] for value in proba]
+            frame = frame.join(pd.DataFrame(values, columns=[f"p({name})" for name in columns]))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["task", "row", "true", "predicted"])

@@ -7,11 +7,11 @@ import importlib
 import pkgutil
 
 from mtl_core.models.base import MTLModel
-from mtl_core.models.registry import ARCHITECTURES, architecture_params, build_model
+from mtl_core.models.registry import ARCHITECTURES, architecture_params, build_model, describe_architectures
 
 _INFRASTRUCTURE = {"base", "registry", "layers", "trunks"}
 for _module in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
     if _module.name not in _INFRASTRUCTURE and not _module.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["ARCHITECTURES", "MTLModel", "architecture_params", "build_model"]
+__all__ = ["ARCHITECTURES", "MTLModel", "architecture_params", "build_model", "describe_architectures"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -40,6 +41,21 @@ def architecture_params(settings: ModelConfig) -> BaseModel:
             else:
                 problems.append(f"{key} = {problem.get('input')!r}: {problem['msg']}")
         raise ConfigError("; ".join(problems)) from None
+
+
+def describe_architectures() -> list[dict[str, Any]]:
+    """For menus and forms: each architecture's name, one-line idea, and its own settings' JSON schema.
+
+    >>> [item["name"] for item in describe_architectures()][:2]
+    ['cgc', 'cross_stitch']
+    """
+    items = []
+    for name in ARCHITECTURES.names():
+        cls = ARCHITECTURES.get(name)
+        params: type[BaseModel] = getattr(cls, "Params", NoParams)
+        items.append({"name": name, "summary": (inspect.getdoc(cls) or "").split("\n")[0],
+                      "params": params.model_json_schema()})
+    return items
 
 
 def build_model(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> Any:
