@@ -135,11 +135,12 @@ def run_group(configs: Sequence[ExperimentConfig], should_stop: StopCheck | None
 
 
 def _batched_trainer() -> Any:
-    """The batched trainer's module, or None where this installation has none."""
+    """The batched trainer's module, or None where this installation has none (or one without its entry points)."""
     try:
-        return importlib.import_module("mtl_core.train.batched")
+        module = importlib.import_module("mtl_core.train.batched")
     except ImportError:
         return None
+    return module if hasattr(module, "batchable") and hasattr(module, "run_batched") else None
 
 
 def _run_one_by_one(configs: Sequence[ExperimentConfig], should_stop: StopCheck | None,

@@ -177,19 +177,19 @@ def number(value: float, decimals: int | None = None) -> str:
 
 
 def decimals_for(value: float) -> int:
-    """3, or enough decimals to show two significant digits of a value below 0.01."""
-    if value == 0 or abs(value) >= 0.01 or not math.isfinite(value):
+    """3, or enough decimals to show two significant digits of a value below 0.01 (and above rounding noise)."""
+    if not math.isfinite(value) or abs(value) >= 0.01 or abs(value) < 1e-9:
         return 3
     return 1 - math.floor(math.log10(abs(value)))
 
 
 def plus_minus(mean: float, std: float | None, sign: bool = False) -> str:
-    """'0.744 ± 0.008': the spread with the mean's decimals; ``sign`` shows '+' on a positive mean.
+    """'0.744 ± 0.008': both with the decimals of the larger; ``sign`` shows '+' on a positive mean.
 
-    >>> plus_minus(0.7441, 0.0081), plus_minus(-0.04, 0.0172, sign=True), plus_minus(0.5, None)
-    ('0.744 ± 0.008', '−0.040 ± 0.017', '0.500')
+    >>> plus_minus(0.7441, 0.0081), plus_minus(-0.04, 0.0172, sign=True), plus_minus(1e-18, 0.0012, sign=True)
+    ('0.744 ± 0.008', '−0.040 ± 0.017', '+0.0000 ± 0.0012')
     """
-    places = decimals_for(mean)
+    places = decimals_for(max(abs(mean), std or 0.0))  # a mean near 0 keeps the decimals of its spread
     text = number(mean, places)
     if sign and not text.startswith("−"):
         text = "+" + text
