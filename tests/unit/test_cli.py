@@ -160,3 +160,73 @@ def test_a_run_whose_last_update_overflows_still_writes_valid_results(tmp_path: 
                          "train.lr=1e6", "train.epochs=2", capsys=capsys)
     results = json.loads(out.read_text(encoding="utf-8"))
     assert (code, results["status"]) == (1, "diverged")
+
+
+FAST_COMPARE = ["--seeds", "2", "--set", "train.epochs=2", "train.device=cpu"]
+
+
+def test_compare_writes_the_summary_and_prints_table_delta_m_and_verdicts(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "c.json"
+    code, stdout, _ = run_cli("compare", str(DIABETES_TOML), *FAST_COMPARE, "--strategies", "equal,pcgrad",
+                              "--metrics", "r2", "--out", str(out), capsys=capsys)
+    summary = json.loads(out.read_text(encoding="utf-8"))
+    assert code == 0 and summary["seeds"] == [0, 1]
+    for block in summary["tasks"].values():
+        assert {"metric", "higher_is_better", "results", "paired"} <= set(block)
+        assert set(block["results"]) == {"stl", "equal", "pcgrad"}
+        assert {"mean", "std", "values"} <= set(block["results"]["pcgrad"])
+        assert {"mean_diff", "std_diff", "wins", "p_wilcoxon", "p_t"} <= set(block["paired"]["pcgrad"])
+    assert {"mean", "std"} <= set(summary["delta_m_percent"]["equal"]) and len(summary["runs"]) == 6
+    assert all("config" in run for run in summary["runs"])
+    lines = stdout.splitlines()
+    assert lines[1].split() == ["method", "progression", "mse", "(↓)", "high_progression", "accuracy", "(↑)"]
+    assert [line.split()[0] for line in lines[2:5]] == ["stl", "equal", "pcgrad"]
+    assert "than training each task alone" in stdout and "`high_progression`:" in stdout
+    assert lines[-1] == f"results: {out}"
+
+
+def test_compare_with_an_unknown_strategy_exits_2_with_a_suggestion(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli("compare", str(DIABETES_TOML), "--strategies", "equal,pcgard", "--out",
+                             str(tmp_path / "c.json"), capsys=capsys)
+    assert code == 2 and out == "" and not (tmp_path / "c.json").exists()
+    assert len(err.strip().splitlines()) == 1 and "Did you mean 'pcgrad'" in err
+
+
+def test_compare_without_out_writes_to_the_results_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MTL_RESULTS_DIR", str(tmp_path / "results"))
+    code, out, _ = run_cli("compare", str(DIABETES_TOML), "--seeds", "1", "--set", "train.epochs=1", "--quiet",
+                           capsys=capsys)
+    (written,) = (tmp_path / "results").iterdir()
+    assert code == 0 and out == "" and written.name.startswith("diabetes-compare-") and written.suffix == ".json"
+
+
+def test_pareto_writes_the_front_and_prints_one_row_per_point(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "p.json"
+    code, stdout, _ = run_cli("pareto", str(DIABETES_TOML), "--points", "3", *FAST_COMPARE, "--strategies", "dwa",
+                              "--out", str(out), capsys=capsys)
+    front = json.loads(out.read_text(encoding="utf-8"))
+    assert code == 0 and [point["label"] for point in front["points"]] == ["0.5/1.5", "1/1", "1.5/0.5"]
+    assert {"points", "strategies", "stl", "tasks", "seeds", "runs"} <= set(front) and "dwa" in front["strategies"]
+    rows = [line.split()[0:2] for line in stdout.splitlines()[2:7]]
+    assert rows == [["static", "0.5/1.5"], ["static", "1/1"], ["static", "1.5/0.5"], ["dwa", rows[3][1]],
+                    ["stl", rows[4][1]]]
+
+
+def test_pareto_with_too_few_points_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli("pareto", str(DIABETES_TOML), "--points", "0", "--out", str(tmp_path / "p.json"),
+                           capsys=capsys)
+    assert code == 2 and "points = 0" in err
+
+
+def test_compare_with_diverged_runs_exits_1_and_still_writes_the_summary(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "c.json"
+    code, stdout, _ = run_cli("compare", str(DIABETES_TOML), "--seeds", "2", "--out", str(out), "--set",
+                              "train.optimizer=sgd", "train.lr=1e6", "train.epochs=5", capsys=capsys)
+    summary = json.loads(out.read_text(encoding="utf-8"))
+    assert code == 1 and {run["status"] for run in summary["runs"]} == {"diverged"}
+    assert "left out of the statistics" in stdout
