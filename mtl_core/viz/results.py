@@ -99,7 +99,8 @@ def _roc_trace(true: np.ndarray, score: np.ndarray, index: int, label: str) -> g
 def classification_tasks(results: Mapping[str, Any]) -> list[str]:
     """Names of the binary and multiclass tasks of a results dict, in config order.
 
-    >>> classification_tasks({"config": {"tasks": [{"name": "q", "kind": "regression"}, {"name": "g", "kind": "binary"}]}})
+    >>> tasks = [{"name": "q", "kind": "regression"}, {"name": "g", "kind": "binary"}]
+    >>> classification_tasks({"config": {"tasks": tasks}})
     ['g']
     """
     return [task["name"] for task in _tasks(results) if task.get("kind", "regression") != "regression"]
