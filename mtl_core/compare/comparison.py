@@ -53,8 +53,8 @@ def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS
         ``n``, ``p_wilcoxon``, ``p_t``, per-seed ``diffs``: strategy − stl), and ``other_metrics[METRIC]`` alike;
         ``delta_m_percent[STRATEGY]``: Δm% computed per seed against that seed's baseline, then summarised
         (``mean``, sample ``std``, ``values``, ``sentence``); ``verdicts[TASK][STRATEGY]``: ``outcome`` and
-        ``text``; ``notes``; ``runs``: every run's method, seed, status, reason, duration, test metrics and
-        config. A diverged run is reported in ``runs`` and ``notes`` and left out of the statistics.
+        ``text``; ``notes``; ``runs``: every run's method, seed, status, reason, duration (runs batched together
+        share one), test metrics and config. A diverged run is reported in ``runs`` and ``notes`` and left out of the statistics.
     """
     config = resolve(config)
     seed_values = seed_list(config, seeds)

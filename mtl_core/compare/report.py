@@ -28,7 +28,8 @@ def metric_value(results: Results | None, task: str, metric: str) -> float | Non
 def metric_block(table: Table, strategies: Sequence[str], task: str, metric: str) -> dict[str, Any]:
     """One metric of one task: every method's summary, and each strategy paired with single-task."""
     higher = higher_is_better(metric)
-    results = {method: describe([metric_value(run, task, metric) for run in column]) for method, column in table.items()}
+    results = {method: describe([metric_value(run, task, metric) for run in column])
+               for method, column in table.items()}
     return {"metric": metric, "higher_is_better": higher, "results": results,
             "paired": {name: paired(results[name]["values"], results[STL]["values"], higher) for name in strategies}}
 

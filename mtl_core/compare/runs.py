@@ -49,7 +49,8 @@ def check_strategies(config: ExperimentConfig, names: Sequence[str] | None) -> l
     """
     chosen = list(dict.fromkeys(name.strip() for name in names)) if names else [config.strategy.name]
     if not chosen or "" in chosen:
-        raise ConfigError(f"strategies = {list(names or [])}: give strategy names separated by commas, e.g. equal,pcgrad")
+        raise ConfigError(f"strategies = {list(names or [])}: give strategy names separated by commas, "
+                          f"e.g. equal,pcgrad")
     for name in chosen:
         STRATEGIES.get(name, key="strategies")
         create(name, **strategy_config(config, name).strategy.hparams)
@@ -63,7 +64,8 @@ def check_metrics(config: ExperimentConfig, names: Sequence[str] | None) -> list
         if not any(name in metrics_for(task.kind) for task in config.tasks):
             kinds = ", ".join(sorted({task.kind for task in config.tasks}))
             known = sorted({metric for task in config.tasks for metric in metrics_for(task.kind)})
-            raise ConfigError(f"metrics: {name!r} applies to none of the tasks ({kinds}); use one of: {', '.join(known)}")
+            raise ConfigError(f"metrics: {name!r} applies to none of the tasks ({kinds}); "
+                              f"use one of: {', '.join(known)}")
     return chosen
 
 
@@ -122,8 +124,11 @@ def run_group(configs: Sequence[ExperimentConfig], should_stop: StopCheck | None
 
     The batched trainer (``mtl_core.train.batched``) trains the group in one pass where it can;
     otherwise the configs run one by one with ``run_to_results``. Once ``should_stop()`` is true no
-    new run starts (the current one ends "stopped"), so fewer results than configs may come back.
+    new run starts (a run under way ends "stopped"), so fewer results than configs may come back.
+    Runs trained together report the wall time of their shared pass as ``duration_s``.
     """
+    if should_stop is not None and should_stop():
+        return []
     batched = _batched_trainer()
     if batched is not None and len(configs) > 1 and batched.batchable(configs) is None:
         results: list[Results] = batched.run_batched(configs, should_stop=should_stop)

@@ -129,8 +129,9 @@ def verdict(task: str, metric: str, higher_is_better: bool, comparison: Mapping[
             method: str) -> dict[str, str]:
     """The outcome of ``method`` against single-task training on one task, and a plain sentence.
 
-    >>> verdict("good", "accuracy", True, {"n": 1, "mean_diff": -0.04, "diffs": [-0.04]}, "equal")["text"]
-    '`good`: one seed cannot tell whether multi-task (equal) is better or worse than single-task (accuracy −0.040 in that seed); run more seeds'
+    >>> print(verdict("good", "accuracy", True, {"n": 1, "mean_diff": -0.04, "diffs": [-0.04]}, "equal")["text"])
+    `good`: one seed cannot tell whether multi-task (equal) is better or worse than single-task (accuracy −0.040 in \
+that seed); run more seeds
     """
     result = outcome(comparison, higher_is_better)
     n, diff = comparison["n"], comparison["mean_diff"]

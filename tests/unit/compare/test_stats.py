@@ -73,8 +73,9 @@ def test_a_consistently_lower_accuracy_is_worse_in_words() -> None:
     method = [value - 0.04 + offset for value, offset in zip(STL_ACCURACY, [0.0, 0.01, -0.01, 0.005, -0.005])]
     result = judge(method, STL_ACCURACY)
     assert result["outcome"] == "worse"
-    assert result["text"].startswith("`good`: multi-task (equal) is worse than single-task (accuracy −0.040 ± 0.008, "
-                                     "worse in 5 of 5 seeds; paired t-test p < 0.001, Wilcoxon p = 0.062)")
+    assert result["text"].startswith("`good`: multi-task (equal) is worse than single-task "
+                                     "(accuracy −0.040 ± 0.008, worse in 5 of 5 seeds; "
+                                     "paired t-test p < 0.001, Wilcoxon p = 0.062)")
 
 
 def test_a_consistently_lower_error_is_better_in_words() -> None:
@@ -82,7 +83,8 @@ def test_a_consistently_lower_error_is_better_in_words() -> None:
     method = [0.41, 0.42, 0.44, 0.43, 0.40]
     result = verdict("quality", "mse", False, paired(method, baseline, False), "pcgrad")
     assert result["outcome"] == "better"
-    assert "multi-task (pcgrad) is better than single-task (mse −0.030 ± 0.007, better in 5 of 5 seeds" in result["text"]
+    assert ("multi-task (pcgrad) is better than single-task (mse −0.030 ± 0.007, better in 5 of 5 seeds"
+            in result["text"])
 
 
 def test_differences_that_change_sign_give_no_clear_difference() -> None:
