@@ -1,16 +1,21 @@
-"""MTL Lab's entry point: page settings, the shared sidebar and the navigation. Run ``streamlit run app.py``."""
+"""MTL Lab's entry point: page settings, the shared link and sidebar, and the navigation. ``streamlit run app.py``."""
 
 import streamlit as st
 
 import mtl_core
+from pages._state import restore_link, show_link_warnings
 
 st.set_page_config(page_title="MTL Lab", page_icon=":material/hub:", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/table:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 
 navigation = st.navigation(PAGES)
+restore_link()
+show_link_warnings()
 st.sidebar.caption(f"MTL Lab {mtl_core.__version__}: multi-task learning, interactively.")
+mtl_core.warm_up()
 navigation.run()

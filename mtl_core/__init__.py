@@ -4,3 +4,23 @@ Nothing here imports Streamlit; the dashboard and the CLI are consumers of the s
 """
 
 __version__ = "0.1.0"
+
+import importlib
+import threading
+
+_warming = threading.Lock()
+_warmed = False
+
+
+def warm_up() -> None:
+    """Import the heavy parts (PyTorch, the trainer) once, on a background thread.
+
+    The dashboard calls this after drawing its first page, so the page appears before PyTorch has
+    loaded and the Train page is ready by the time a user opens it.
+    """
+    global _warmed
+    with _warming:
+        if _warmed:
+            return
+        _warmed = True
+    threading.Thread(target=importlib.import_module, args=("mtl_core.jobs",), name="mtl-warm-up", daemon=True).start()

@@ -1,10 +1,13 @@
 """The keys the pages keep in ``st.session_state``, with typed accessors. Plain values only.
 
 Widgets keep their own values under their ``"<page>.<setting>"`` keys; besides those, a session holds
-nothing but what is declared here: never tensors, models or data frames.
+nothing but what is declared here: never tensors, models or data frames. The experiment being
+edited also lives in the address bar (``sync_link``), so the URL is always its share link.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
@@ -12,7 +15,13 @@ from mtl_core.config import ExperimentConfig
 
 CONFIG = "config"  # dict: the ExperimentConfig being edited, as ExperimentConfig.to_dict()
 JOB_ID = "job_id"  # str: the training job the Train page shows
-KEYS = (CONFIG, JOB_ID)
+COMPARE_JOB_ID = "compare_job_id"  # str: the comparison job the Compare page shows
+LINK_READ = "link_read"  # bool: this session has read the link it was opened with
+LINK_WARNINGS = "link_warnings"  # list[str]: what was wrong with that link, shown until dismissed
+KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS)
+
+UPLOAD_NOTE = ("This setup trains on an uploaded file, which cannot travel in a link: whoever opens the link "
+               "gets every other setting and must upload the same file on the Data page.")
 
 
 def current_config() -> ExperimentConfig:
@@ -26,12 +35,54 @@ def set_config(config: ExperimentConfig) -> None:
     st.session_state[CONFIG] = config.to_dict()
 
 
-def job_id() -> str | None:
-    """The id of this session's current training job, if it started one."""
-    value = st.session_state.get(JOB_ID)
+def job_id(key: str = JOB_ID) -> str | None:
+    """The id of this session's current training (or, with ``COMPARE_JOB_ID``, comparison) job."""
+    value = st.session_state.get(key)
     return str(value) if value is not None else None
 
 
-def set_job_id(value: str | None) -> None:
-    """Make ``value`` this session's current training job (None: no job)."""
-    st.session_state[JOB_ID] = value
+def set_job_id(value: str | None, key: str = JOB_ID) -> None:
+    """Make ``value`` this session's current job of that kind (None: no job)."""
+    st.session_state[key] = value
+
+
+def restore_link() -> None:
+    """On a session's first run, take the settings from the link it was opened with (once).
+
+    A bad parameter never stops the page: the engine picks the nearest valid setting and the
+    warnings, each naming its parameter, are kept for ``show_link_warnings``.
+    """
+    if st.session_state.get(LINK_READ):
+        return
+    st.session_state[LINK_READ] = True
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    if not params:
+        return
+    from mtl_core.share import from_query  # only a link with settings needs the engine's checks
+
+    setup = from_query(params)
+    set_config(setup.config)
+    st.session_state[LINK_WARNINGS] = [*setup.warnings, *([UPLOAD_NOTE] if setup.uses_upload else [])]
+
+
+def show_link_warnings() -> None:
+    """The link's problems as warnings above the page, until the user dismisses them."""
+    warnings: list[Any] = st.session_state.get(LINK_WARNINGS) or []
+    if not warnings:
+        return
+    for text in warnings:
+        st.warning(f"Shared link: {text}", icon=":material/link_off:")
+    if st.button("Dismiss", key="app.dismiss_link_warnings"):
+        st.session_state[LINK_WARNINGS] = []
+        st.rerun()
+
+
+def sync_link(config: ExperimentConfig) -> str:
+    """Write the config into the address bar (only what differs from the defaults); returns the query string."""
+    from mtl_core.share import query_string, to_query
+
+    wanted = to_query(config)
+    current = {key: st.query_params.get(key) for key in st.query_params}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+    return query_string(config)

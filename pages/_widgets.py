@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
 
-from mtl_core.config import DEFAULT_DATASET, TrainConfig
+from mtl_core.config import DEFAULT_DATASET, ModelConfig, StrategyConfig, TrainConfig
 from mtl_core.data import DATASETS
+from mtl_core.experiment import available_devices
+from mtl_core.models import describe_architectures
+from mtl_core.weighting import describe
+from pages._forms import schema_form
+
+TRUNK_KEYS = ("trunk", "hidden", "activation", "dropout", "norm", "channels", "blocks")
 
 
 def dataset_picker(page: str, current: str = DEFAULT_DATASET) -> str:
@@ -23,18 +30,120 @@ def dataset_picker(page: str, current: str = DEFAULT_DATASET) -> str:
     return str(name)
 
 
+def _forget(prefix: str) -> None:
+    """Drop the widget values under ``prefix``: another method's form starts from its own defaults."""
+    for key in [key for key in st.session_state if isinstance(key, str) and key.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def model_settings(page: str, current: ModelConfig) -> dict[str, Any]:
+    """Architecture (with its own settings, drawn from its schema) and the trunk; returns the ``model`` section."""
+    items = {item["name"]: item for item in describe_architectures()}
+    names = list(items)
+    left, right = st.columns(2)
+    name = left.selectbox("Architecture", names, index=names.index(current.architecture)
+                          if current.architecture in names else names.index("hps"), key=f"{page}.architecture",
+                          on_change=_forget, args=(f"{page}.model.",))
+    left.caption(items[name]["summary"])
+    trunk = right.radio("Trunk", ["mlp", "cnn"], index=["mlp", "cnn"].index(current.trunk), key=f"{page}.trunk",
+                        horizontal=True, help="mlp for tables; cnn (small residual stages) for image data sets")
+    values: dict[str, Any] = {"architecture": name, "trunk": trunk}
+    if trunk == "mlp":
+        values["hidden"] = int_list(right, "Hidden units per layer", current.hidden, f"{page}.hidden")
+    else:
+        values["channels"] = int_list(right, "Channels per stage", current.channels, f"{page}.channels")
+        values["blocks"] = right.number_input("Residual blocks per stage", 1, 8, current.blocks, key=f"{page}.blocks")
+    own = current.hparams if current.architecture == name else {}
+    values.update(schema_form(f"{page}.model", items[name]["params"], own))
+    return values
+
+
+def int_list(where: Any, label: str, current: Sequence[int], key: str) -> list[int]:
+    """A comma-separated list of positive integers; a bad entry is shown and the current list kept."""
+    text = where.text_input(label, ", ".join(str(size) for size in current), key=key, help="e.g. 64, 64")
+    try:
+        sizes = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        where.error(f"{label}: {text!r} is not a list of positive whole numbers such as 64, 64; "
+                    f"keeping {', '.join(map(str, current))}")
+        return list(current)
+    return sizes
+
+
+def strategy_picker(page: str, current: StrategyConfig, tasks: Sequence[str]) -> dict[str, Any]:
+    """A weighting strategy from the registry, its idea and paper, and its settings; returns the ``strategy`` section.
+
+    The menu and the form come from ``weighting.describe()``; a loss weight slider per task for ``static``.
+    """
+    items = {item["name"]: item for item in describe()}
+    names = list(items)
+    name = st.selectbox(
+        "Weighting strategy", names, index=names.index(current.name) if current.name in names else 0,
+        key=f"{page}.strategy", format_func=lambda item: f"{item} ({items[item]['kind']})",
+        on_change=_forget, args=(f"{page}.strategy.",),
+        help="loss: weights the task losses; gradient: combines the task gradients of the shared layers",
+    )
+    st.caption(f"{items[name]['summary']}  \n*{items[name]['paper']}*")
+    own = current.hparams if current.name == name else {}
+    if name == "static":
+        return {"name": name, "weights": weight_sliders(page, own.get("weights"), tasks)}
+    return {"name": name, **schema_form(f"{page}.strategy", items[name]["hparams"], own)}
+
+
+def weight_sliders(page: str, current: Any, tasks: Sequence[str]) -> list[float]:
+    """One loss weight slider per task (0 to 5), starting from the current weights or 1."""
+    if isinstance(current, dict):
+        start = [float(current.get(task, 1.0)) for task in tasks]
+    elif isinstance(current, list | tuple) and len(current) == len(tasks):
+        start = [float(value) for value in current]
+    else:
+        start = [1.0] * len(tasks)
+    columns = st.columns(min(max(len(tasks), 1), 4))
+    return [float(columns[index % len(columns)].slider(
+        f"Weight of {task}", 0.0, 5.0, min(start[index], 5.0), 0.05, key=f"{page}.weight.{task}",
+    )) for index, task in enumerate(tasks)]
+
+
 def training_settings(page: str, current: TrainConfig) -> dict[str, Any]:
-    """Epochs, learning rate and seed side by side; returns them as ``train`` config values."""
-    epochs_column, lr_column, seed_column = st.columns(3)
-    epochs = epochs_column.number_input(
-        "Epochs", min_value=1, max_value=100_000, value=current.epochs, step=1, key=f"{page}.epochs",
-    )
-    lr = lr_column.number_input(
-        "Learning rate", min_value=1e-6, max_value=10.0, value=current.lr, step=1e-3, format="%g",
-        key=f"{page}.lr",
-    )
-    seed = seed_column.number_input(
-        "Seed", min_value=0, value=current.seed, step=1, key=f"{page}.seed",
-        help="Initial weights, shuffling and dropout all follow this seed, so a run can be repeated.",
-    )
-    return {"epochs": int(epochs), "lr": float(lr), "seed": int(seed)}
+    """Epochs, batch size, learning rate, optimizer, seed and device; more in an expander. Returns ``train`` values."""
+    row = st.columns(6)
+    values: dict[str, Any] = {
+        "epochs": int(row[0].number_input("Epochs", 1, 100_000, current.epochs, 1, key=f"{page}.epochs")),
+        "batch_size": int(row[1].number_input("Batch size", 0, 1_000_000, current.batch_size, 32,
+                                              key=f"{page}.batch_size", help="0 trains on the whole split at once")),
+        "lr": float(row[2].number_input("Learning rate", 1e-6, 10.0, current.lr, 1e-3, format="%g", key=f"{page}.lr")),
+        "optimizer": row[3].selectbox("Optimizer", ["adam", "adamw", "sgd"],
+                                      ["adam", "adamw", "sgd"].index(current.optimizer), key=f"{page}.optimizer"),
+        "seed": int(row[4].number_input(
+            "Seed", 0, 2**31 - 1, current.seed, 1, key=f"{page}.seed",
+            help="Initial weights, shuffling and dropout all follow this seed, so a run can be repeated.")),
+    }
+    devices = ["auto", *available_devices()]
+    values["device"] = row[5].selectbox("Device", devices, devices.index(current.device) if current.device in devices
+                                        else 0, key=f"{page}.device", help="auto takes CUDA or MPS when present")
+    with st.expander("More training settings"):
+        values.update(advanced_settings(page, current))
+    return values
+
+
+def advanced_settings(page: str, current: TrainConfig) -> dict[str, Any]:
+    """Weight decay, clipping, learning-rate schedule, model selection and early stopping."""
+    row = st.columns(4)
+    schedules = ["none", "cosine", "step", "plateau"]
+    clip = row[1].number_input("Clip gradient norm", 0.0, 1e6, current.clip_grad_norm or 0.0, 0.5, format="%g",
+                               key=f"{page}.clip_grad_norm", help="0: no clipping")
+    select = row[3].text_input("Keep the best epoch by", current.select or "", key=f"{page}.select",
+                               help='"val_loss" or "<task>.<metric>" such as "good.auc"; empty keeps the last epoch')
+    patience = st.number_input("Stop after epochs without improvement", 0, 100_000, current.patience or 0,
+                               key=f"{page}.patience", help="0: never stop early (needs the setting above)")
+    return {
+        "weight_decay": float(row[0].number_input("Weight decay", 0.0, 10.0, current.weight_decay, 1e-4,
+                                                  format="%g", key=f"{page}.weight_decay")),
+        "clip_grad_norm": float(clip) or None,
+        "scheduler": row[2].selectbox("Learning-rate schedule", schedules, schedules.index(current.scheduler),
+                                      key=f"{page}.scheduler"),
+        "select": select.strip() or None,
+        "patience": int(patience) or None,
+    }

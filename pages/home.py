@@ -1,17 +1,47 @@
-"""Home page: what MTL Lab does and which data sets come with it."""
+"""Home page: what multi-task learning is, in three sentences and one picture, and one-click presets."""
 
 import streamlit as st
 
-from mtl_core.data import DATASETS
+from mtl_core.config import ExperimentConfig
+from mtl_core.presets import PRESETS, Preset
+from pages._state import set_config
+
+PICTURE = """
+digraph mtl {
+  rankdir=LR; bgcolor="transparent"; node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11];
+  x [label="input\\n(a table row or an image)", fillcolor="#e8eef9"];
+  trunk [label="shared layers\\n(learn from every task)", fillcolor="#cfdcf5"];
+  a [label="head: quality\\n(regression)", fillcolor="#fdebd3"]; b [label="head: good?\\n(classification)", fillcolor="#dff3e4"];
+  la [label="loss A", shape=ellipse, fillcolor="#fff"]; lb [label="loss B", shape=ellipse, fillcolor="#fff"];
+  total [label="w_A·A + w_B·B\\n(the weighting strategy)", shape=ellipse, fillcolor="#f2f5fa"];
+  x -> trunk; trunk -> a; trunk -> b; a -> la; b -> lb; la -> total; lb -> total;
+  total -> trunk [style=dashed, label="one gradient\\nfor the shared layers", fontsize=9];
+}
+"""
+
+
+def choose(item: Preset) -> None:
+    """Fill every setting from the preset and go to Train."""
+    set_config(ExperimentConfig.from_dict(item.config()))
+    st.switch_page("pages/train.py")
+
 
 st.title("MTL Lab")
-st.markdown(
-    "An interactive laboratory for **multi-task learning**: one network learns several tasks from the same "
-    "table, and you watch how the tasks help or hurt each other while it trains.\n\n"
-    "Open **Train** in the sidebar to pick a data set and run an experiment in the background."
+left, right = st.columns([3, 2])
+left.markdown(
+    "**Multi-task learning** trains one network on several tasks at once: the layers they share learn "
+    "from every task's examples, and each task keeps a small head of its own. When the tasks are related, "
+    "sharing acts as extra data and a regulariser; when they pull in different directions, one task's "
+    "gradient can undo another's, and how the losses are weighted decides who wins. MTL Lab lets you train "
+    "such models live, watch every task's curve and weight, and check honestly against training each task alone."
 )
-st.subheader("Built-in data sets")
-for name in DATASETS.names():
-    source = DATASETS.get(name)
-    tasks = ", ".join(f"{task.name} ({task.kind})" for task in source.default_tasks)
-    st.markdown(f"**{name}**: {source.description}  \nTasks: {tasks}")
+right.graphviz_chart(PICTURE, width="stretch")
+
+st.subheader("Start from a preset")
+for index, item in enumerate(PRESETS):
+    with st.container(border=True):
+        text, button = st.columns([5, 1])
+        text.markdown(f"**{item.title}**  \n{item.question}")
+        if button.button("Open", key=f"home.preset.{item.key}", type="primary" if index == 0 else "secondary"):
+            choose(item)
+st.caption("Or pick a data set and its tasks on **Data**, then the model and the weighting on **Train**.")

@@ -1,30 +1,29 @@
-"""Train page: widgets → config → background job → live loss curves, then the test metrics and predictions."""
+"""Train page: widgets → config → background job → live curves, then the evaluation and the downloads."""
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
 
-from mtl_core import viz
-from mtl_core.config import DEFAULT_DATASET, ExperimentConfig
+from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError
+from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
-from pages._state import current_config, job_id, set_config, set_job_id
-from pages._widgets import dataset_picker, training_settings
+from pages._state import current_config, job_id, set_config, set_job_id, sync_link
+from pages._train_views import live_charts, progress_line, results_section, share_box
+from pages._widgets import model_settings, strategy_picker, training_settings
 
 POLL_S = 1.0  # seconds between two reads of a running job's events
 
 
-def build_config(base: ExperimentConfig, dataset: str, train: Mapping[str, Any]) -> ExperimentConfig:
-    """``base`` with a built-in data set and training settings; a new data set starts from its default tasks."""
+def build_config(base: ExperimentConfig, model: Mapping[str, Any], strategy: Mapping[str, Any],
+                 train: Mapping[str, Any]) -> ExperimentConfig:
+    """``base`` (data and tasks from the Data page or a preset) with this page's model, strategy and training."""
     values = base.to_dict()
-    if values["data"]["path"] is not None or (values["data"]["dataset"] or DEFAULT_DATASET) != dataset:
-        values["tasks"], values["data"]["params"] = [], {}
-    values["data"].update(dataset=dataset, path=None)
+    values["model"] = dict(model)
+    values["strategy"] = dict(strategy)
     values["train"].update(train)
     return ExperimentConfig.from_dict(values)
 
@@ -53,74 +52,64 @@ def snapshot_of(current: str | None) -> JobSnapshot | None:
         return None
 
 
-def progress_line(snapshot: JobSnapshot) -> None:
-    """A progress bar whose text is the job's status, its epochs and its time."""
-    done, total = snapshot.epochs_done, snapshot.epochs
-    if snapshot.status == "queued":
-        text = f"queued: number {snapshot.position} in line, waiting for a free slot"
-    else:
-        end = snapshot.ended_at if snapshot.ended_at is not None else time.monotonic()
-        elapsed = end - snapshot.started_at if snapshot.started_at is not None else 0.0
-        text = f"{snapshot.status}: epoch {done} of {total}, {elapsed:.1f} s"
-    st.progress(min(done / total, 1.0), text=text)
-
-
-def results_section(results: Mapping[str, Any]) -> None:
-    """Why the run ended (when not completed), the test metrics and a predicted-vs-true plot per regression task."""
-    if results["status"] == "diverged":
-        st.warning(f"The run diverged: {results['reason']}. Try a smaller learning rate.")
-    elif results["status"] == "stopped":
-        st.info(f"The run was {results['reason'] or 'stopped'}; the model as it was then is evaluated below.")
-    st.subheader("Test metrics")
-    table = viz.metrics_table(results["metrics"]["test"])
-    shown = table.map(lambda value: "–" if math.isnan(value) else f"{value:.4g}")  # –: a metric of the other kind
-    right = {name: st.column_config.TextColumn(alignment="right") for name in shown.columns}
-    st.dataframe(shown, column_config=right, key="train.metrics")
-    regression = [task["name"] for task in results["config"]["tasks"] if task["kind"] == "regression"]
-    if regression:
-        st.subheader("Predicted vs true (test split)")
-        columns = st.columns(min(len(regression), 2))
-        for index, name in enumerate(regression):
-            figure = viz.pred_vs_true(results["predictions"][name], name)
-            columns[index % len(columns)].plotly_chart(figure, key=f"train.pred.{name}")
-
-
 def live_panel(polling: bool) -> None:
-    """The current job: status, loss curves while it runs, results once it has ended."""
+    """The current job: status, curves while it runs, the evaluation once it has ended."""
     snapshot = snapshot_of(job_id())
     if snapshot is None:
-        st.info("Choose a data set and the settings, then press **Start**.")
+        st.info("Choose the settings, then press **Start**. Data and tasks are chosen on the **Data** page, "
+                "or start from a preset on **Home**.")
         return
     progress_line(snapshot)
     if snapshot.epochs_done:
-        log_y = st.toggle("Log scale", key="train.log_y")
-        st.plotly_chart(viz.loss_curves(snapshot.events, log_y=log_y), key="train.loss_chart")
+        live_charts(snapshot)
     if snapshot.error is not None:
         st.error(f"The run failed: {snapshot.error}")
     if snapshot.results is not None:
-        results_section(snapshot.results)
+        results_section(snapshot.results, snapshot.job_id)
     if polling and not snapshot.active:
         st.rerun()  # the run has ended: redraw the whole page, so the buttons follow and polling stops
 
 
+def data_line(config: ExperimentConfig) -> list[str]:
+    """One line on the data and tasks being trained (they are chosen on the Data page); returns the task names."""
+    try:
+        tasks = resolve(config).tasks
+    except MTLError as error:
+        st.error(str(error))
+        return []
+    source = config.data.path.split("/")[-1] if config.data.path else config.data.source
+    described = ", ".join(f"**{task.name}** ({task.kind})" for task in tasks)
+    st.markdown(f"Data: **{source}** · tasks: {described} · change them on the Data page")
+    return [task.name for task in tasks]
+
+
 st.title("Train")
 base = current_config()
-dataset = dataset_picker("train", base.data.source if base.data.path is None else DEFAULT_DATASET)
-settings = training_settings("train", base.train)
+task_names = data_line(base)
+with st.container(border=True):
+    st.subheader("Model", divider="gray")
+    model = model_settings("train", base.model)
+    st.subheader("Weighting", divider="gray")
+    strategy = strategy_picker("train", base.strategy, task_names)
+    st.subheader("Training", divider="gray")
+    settings = training_settings("train", base.train)
 config: ExperimentConfig | None
 try:
-    config = build_config(base, dataset, settings)
+    config = build_config(base, model, strategy, settings)
     set_config(config)
+    query = sync_link(config)
 except MTLError as error:
     st.error(str(error))
-    config = None
+    config, query = None, ""
 
 before = snapshot_of(job_id())
 running = before is not None and before.active
-start_column, stop_column, _ = st.columns([1, 1, 6])
+start_column, stop_column, share_column = st.columns([1, 1, 6])
 if start_column.button("Start", key="train.start", type="primary", disabled=running or config is None) and config:
     start(config)
 if stop_column.button("Stop", key="train.stop", disabled=not running) and before is not None:
     job_manager().cancel(before.job_id)
+with share_column:
+    share_box(config, query)
 
 st.fragment(run_every=POLL_S if running else None)(live_panel)(polling=running)

@@ -1,90 +1,115 @@
-"""The Train page through AppTest, from the entry file: start a short run, see its curves and metrics."""
+"""The Train page through AppTest: every strategy's and architecture's form, a run with all its charts, Stop."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from mtl_core.data import uci
+from mtl_core import weighting
 from mtl_core.jobs import job_manager
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")  # AppTest resolves relative paths from the caller
-TIMEOUT = 60.0
-
-
-def open_train_page() -> AppTest:
-    """The app, switched to the Train page and run once."""
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception
-    return at
+from mtl_core.models import ARCHITECTURES
+from tests.app.conftest import open_app, run_to_the_end
 
 
-def run_to_the_end(at: AppTest) -> str:
-    """Wait for the session's job to end, then rerun the page (AppTest does not tick run_every fragments)."""
-    current = at.session_state["job_id"]
-    assert job_manager().wait(current, timeout=TIMEOUT), "the job did not end in time"
-    at.run()
-    return str(current)
+def chart_titles(at: object) -> list[str]:
+    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]  # type: ignore[attr-defined]
 
 
-def test_the_page_opens_on_diabetes_with_its_description() -> None:
-    at = open_train_page()
-    assert at.selectbox(key="train.dataset").value == "diabetes"
-    assert any("442 diabetes patients" in caption.value for caption in at.caption)
-    assert at.button(key="train.stop").disabled
+def test_the_page_opens_on_the_default_setup() -> None:
+    at = open_app("pages/train.py")
+    assert "**diabetes**" in at.markdown[0].value
+    assert at.selectbox(key="train.strategy").value == "equal"
+    assert at.selectbox(key="train.architecture").value == "hps"
+    assert at.button(key="train.stop").disabled and not at.button(key="train.start").disabled
 
 
-def test_a_short_run_shows_loss_curves_metrics_and_predictions() -> None:
-    at = open_train_page()
-    at.number_input(key="train.epochs").set_value(3)
+@pytest.mark.parametrize("name", weighting.available())
+def test_each_strategy_shows_its_idea_and_a_form_from_its_schema(name: str) -> None:
+    at = open_app("pages/train.py")
+    at.selectbox(key="train.strategy").select(name).run()
+    assert not at.exception and not at.error
+    described = weighting.describe(name)[0]
+    assert any(described["summary"] in caption.value for caption in at.caption)
+    fields = set(described["hparams"].get("properties", {}))
+    if name == "static":
+        assert {slider.key for slider in at.slider} >= {"train.weight.progression", "train.weight.high_progression"}
+        return
+    drawn = {widget.key for kind in ("number_input", "selectbox", "text_input", "toggle") for widget in at.get(kind)}
+    assert {f"train.strategy.{field}" for field in fields} <= drawn
+
+
+def test_choosing_gradnorm_shows_its_alpha_and_it_reaches_the_config() -> None:
+    at = open_app("pages/train.py")
+    at.selectbox(key="train.strategy").select("gradnorm").run()
+    assert at.number_input(key="train.strategy.alpha").value == 1.5
+    at.number_input(key="train.strategy.alpha").set_value(0.5).run()
+    assert at.session_state["config"]["strategy"] == {"name": "gradnorm", "alpha": 0.5}
+    assert at.query_params["strategy.alpha"] == "0.5"
+
+
+def test_static_weight_sliders_set_the_loss_weights() -> None:
+    at = open_app("pages/train.py")
+    at.selectbox(key="train.strategy").select("static").run()
+    at.slider(key="train.weight.progression").set_value(2.5).run()
+    assert at.session_state["config"]["strategy"] == {"name": "static", "weights": [2.5, 1.0]}
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES.names())
+def test_each_architecture_shows_its_own_settings(name: str) -> None:
+    at = open_app("pages/train.py")
+    at.selectbox(key="train.architecture").select(name).run()
+    assert not at.exception and not at.error
+    assert at.session_state["config"]["model"]["architecture"] == name
+
+
+def test_a_short_run_draws_curves_weights_metrics_plots_and_offers_downloads() -> None:
+    at = open_app("pages/train.py")
+    at.number_input(key="train.epochs").set_value(3).run()
     at.button(key="train.start").click().run()
     assert not at.exception and not at.error
     job_id = run_to_the_end(at)
 
-    assert not at.exception and not at.error
-    assert job_manager().status(job_id) == "completed"
+    assert not at.exception and not at.error and job_manager().status(job_id) == "completed"
     assert "completed: epoch 3 of 3" in at.get("progress")[0].proto.text
-    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    loss = next(chart for chart in charts if chart["layout"]["title"]["text"].startswith("Loss by epoch"))
+    titles = chart_titles(at)
+    assert titles[:3] == ["Loss by epoch (solid: train, dashed: validation)",
+                          "Task weight by epoch (mean over the epoch's steps)", "Validation metrics by epoch"]
+    assert "progression: predicted vs true (test split)" in titles
+    assert any(title.startswith("high_progression: confusion matrix") for title in titles)
+    assert any(title.startswith("high_progression: ROC") for title in titles)
+    loss = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {trace["name"] for trace in loss["data"]} >= {"progression (train)", "high_progression (val)"}
-    assert all(len(trace["x"]) == 3 for trace in loss["data"])
-    assert any("progression: predicted vs true" in chart["layout"]["title"]["text"] for chart in charts)
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value
     assert table.index.tolist() == ["progression", "high_progression"] and "r2" in table.columns
+    assert {button.proto.label for button in at.get("download_button")} == {
+        "Config (TOML)", "Results (JSON)", "Predictions (CSV)", "Model weights (.pt)"}
+    assert any(code.value == "python -m mtl_core run experiment.toml --out results.json" for code in at.code)
     assert not at.button(key="train.start").disabled and at.button(key="train.stop").disabled
 
 
 def test_stop_ends_the_run_and_keeps_its_curve_and_evaluation() -> None:
-    at = open_train_page()
-    at.number_input(key="train.epochs").set_value(5000)
+    at = open_app("pages/train.py")
+    at.number_input(key="train.epochs").set_value(5000).run()
     at.button(key="train.start").click().run()
     current = at.session_state["job_id"]
-    assert job_manager().wait_for_events(current, 3, timeout=TIMEOUT)  # RunStarted and two epochs
+    assert job_manager().wait_for_events(current, 3, timeout=60)  # RunStarted and two epochs
     at.button(key="train.stop").click().run()
     run_to_the_end(at)
 
     assert not at.exception and job_manager().status(current) == "stopped"
     assert at.get("progress")[0].proto.text.startswith("stopped: epoch ")
     assert any("stopped by the user" in info.value for info in at.info)
-    assert at.get("plotly_chart") and at.dataframe[0].value.shape[0] == 2
+    assert at.get("plotly_chart") and at.dataframe[-1].value.shape[0] == 2
 
 
-def test_a_data_set_that_cannot_be_loaded_is_shown_as_an_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    def offline(url: str, target: Path, sha256: str | None = None) -> Path:
-        raise OSError("network is unreachable")
-
-    monkeypatch.setenv("MTL_DATA_DIR", str(tmp_path))  # an empty folder, and no download: wine-red is missing
-    monkeypatch.setattr(uci, "fetch", offline)
-    at = open_train_page()
-    at.selectbox(key="train.dataset").select("wine-red").run()
-    assert any("Vinho Verde" in caption.value for caption in at.caption)
-    at.button(key="train.start").click().run()
+def test_a_settings_error_is_shown_and_start_stays_off() -> None:
+    at = open_app("pages/train.py")
+    at.text_input(key="train.hidden").input("64, x").run()
     assert not at.exception
-    assert [error.value for error in at.error] and "winequality-red.csv is not available" in at.error[0].value
+    assert any("Hidden units per layer: '64, x'" in error.value for error in at.error)
+    at.selectbox(key="train.strategy").select("gradnorm").run()
+    at.text_input(key="train.select").input("nosuchtask.auc").run()
+    at.button(key="train.start").click().run()
+    assert not at.exception and any("nosuchtask" in error.value for error in at.error)
     assert "job_id" not in at.session_state

@@ -1,0 +1,116 @@
+"""What the Train page draws around a job: progress, live charts, the evaluation, downloads and the share link."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from mtl_core import viz
+from mtl_core.config import ExperimentConfig
+from mtl_core.experiment import predictions_frame
+from mtl_core.jobs import JobSnapshot, job_manager
+from mtl_core.share import cli_command
+from pages._state import UPLOAD_NOTE
+
+
+def progress_line(snapshot: JobSnapshot) -> None:
+    """A progress bar whose text is the job's status, its epochs, its time and (while it runs) the time left."""
+    done, total = snapshot.epochs_done, snapshot.epochs
+    if snapshot.status == "queued":
+        text = f"queued: number {snapshot.position} in line, waiting for a free slot (the server is busy)"
+    else:
+        end = snapshot.ended_at if snapshot.ended_at is not None else time.monotonic()
+        elapsed = end - snapshot.started_at if snapshot.started_at is not None else 0.0
+        text = f"{snapshot.status}: epoch {done} of {total}, {elapsed:.1f} s"
+        left = viz.eta_seconds(snapshot.events, total) if snapshot.active else None
+        if left is not None:
+            text += f", about {left:.0f} s left"
+    st.progress(min(done / total, 1.0), text=text)
+
+
+def live_charts(snapshot: JobSnapshot) -> None:
+    """Per-task loss curves (log scale, smoothing), the task weights over time, and validation metrics."""
+    losses, weights, metrics = st.tabs(["Losses", "Task weights", "Validation metrics"])
+    with losses:
+        left, right = st.columns([1, 3])
+        log_y = left.toggle("Log scale", key="train.log_y")
+        smoothing = right.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="train.smoothing",
+                                 help="exponential moving average of each curve; 0 shows the raw values")
+        st.plotly_chart(viz.loss_curves(snapshot.events, log_y=log_y, smoothing=smoothing), key="train.loss_chart")
+    with weights:
+        st.plotly_chart(viz.weight_curves(snapshot.events), key="train.weight_chart")
+    with metrics:
+        st.plotly_chart(viz.metric_curves(snapshot.events), key="train.metric_chart")
+        rows = viz.epoch_rows(snapshot.events)
+        if rows and rows[-1].get("metrics"):
+            st.caption(f"Validation metrics after epoch {rows[-1]['epoch']}")
+            st.dataframe(shown(viz.metrics_table(rows[-1]["metrics"])), key="train.val_metrics")
+
+
+def shown(table: Any) -> Any:
+    """Numbers to four significant digits; a dash where a metric belongs to the other kind of task."""
+    return table.map(lambda value: "–" if math.isnan(value) else f"{value:.4g}")
+
+
+def results_section(results: Mapping[str, Any], current: str) -> None:
+    """Why the run ended, the test metrics, a plot per task, the downloads and the command that repeats it."""
+    if results["status"] == "diverged":
+        st.warning(f"The run diverged: {results['reason']}. Its history is kept above; try a smaller learning rate.")
+    elif results["status"] == "stopped":
+        st.info(f"The run was {results['reason'] or 'stopped'}; the model as it was then is evaluated below.")
+    st.subheader("Test metrics")
+    table = shown(viz.metrics_table(results["metrics"]["test"]))
+    right = {name: st.column_config.TextColumn(alignment="right") for name in table.columns}
+    st.dataframe(table, column_config=right, key="train.metrics")
+    task_plots(results)
+    downloads(results, current)
+
+
+def task_plots(results: Mapping[str, Any]) -> None:
+    """Predicted vs true for each regression task; confusion matrix and ROC for each classification task."""
+    predictions = results.get("predictions") or {}
+    regression = [name for name in viz.regression_tasks(results) if name in predictions]
+    if regression:
+        st.subheader("Predicted vs true (test split)")
+        columns = st.columns(min(len(regression), 2))
+        for index, name in enumerate(regression):
+            columns[index % len(columns)].plotly_chart(viz.pred_vs_true(predictions[name], name),
+                                                       key=f"train.pred.{name}")
+    for name in (name for name in viz.classification_tasks(results) if name in predictions):
+        st.subheader(f"{name} (test split)")
+        left, right = st.columns(2)
+        left.plotly_chart(viz.confusion_matrix_figure(predictions[name], name), key=f"train.confusion.{name}")
+        right.plotly_chart(viz.roc_figure(predictions[name], name), key=f"train.roc.{name}")
+
+
+def downloads(results: Mapping[str, Any], current: str) -> None:
+    """Config (TOML), results (JSON), predictions (CSV), weights (.pt), and the equivalent command line."""
+    config = ExperimentConfig.from_dict(results["config"])
+    st.subheader("Take it with you")
+    row = st.columns(4)
+    row[0].download_button("Config (TOML)", config.to_toml(), "experiment.toml", "application/toml",
+                           key="train.download.config")
+    row[1].download_button("Results (JSON)", json.dumps(results, indent=1), "results.json", "application/json",
+                           key="train.download.results")
+    row[2].download_button("Predictions (CSV)", predictions_frame(dict(results)).to_csv(index=False),
+                           "predictions.csv", "text/csv", key="train.download.predictions")
+    weights = job_manager().weights(current)
+    row[3].download_button("Model weights (.pt)", weights or b"", "weights.pt", "application/octet-stream",
+                           key="train.download.weights", disabled=weights is None)
+    st.caption("The same run from a terminal, with the config file above:")
+    st.code(cli_command(config, "experiment.toml"), language="bash")
+
+
+def share_box(config: ExperimentConfig | None, query: str) -> None:
+    """A "Copy link" control: the address of this exact setup (the URL bar holds the same)."""
+    with st.popover("Copy link", icon=":material/link:"):
+        base = (st.context.url or "").split("?")[0]
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        st.caption("Anyone who opens this link gets the same data set, tasks, model, strategy and settings.")
+        if config is not None and config.data.path is not None:
+            st.warning(UPLOAD_NOTE)
