@@ -7,6 +7,7 @@ CHROMIUM=<path> picks another browser binary; E2E_SHOT_DIR=<dir> keeps a screens
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -114,24 +115,111 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def test_three_epochs_draw_a_loss_curve_and_the_metrics(app_url: str, page: Any, tmp_path: Path) -> None:
-    page.goto(app_url)
+def ready(page: Any) -> None:
+    """Wait until the script run that a load or an action started has finished."""
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=30_000)
-    page.get_by_role("link", name="Train").click()
-    expect(page.get_by_role("heading", name="Train")).to_be_visible(timeout=30_000)
-    epochs = page.get_by_label("Epochs")
-    epochs.fill("3")
-    epochs.press("Enter")  # a number input commits its value on Enter or blur
+
+
+def set_number(page: Any, label: str, value: str) -> None:
+    """Type into a number input and commit it (Enter), then wait for the rerun."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.press("Enter")
+    ready(page)
+
+
+def open_train(page: Any, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
+    ready(page)
+
+
+def test_a_preset_trains_three_epochs_with_a_curve_per_task(app_url: str, page: Any, tmp_path: Path) -> None:
+    page.goto(app_url)
+    expect(page.get_by_text("Start from a preset")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-home-preset-wine-seed button").click()
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
+    ready(page)
+    set_number(page, "Epochs", "3")
+    expect(page).to_have_url(re.compile(r"train\.epochs=3"), timeout=SETTLE_MS)  # the address bar is the link
     page.get_by_role("button", name="Start").click()
 
-    expect(page.get_by_text("completed")).to_be_visible(timeout=60_000)
-    # plotly.js and the data grid load lazily, and slowly on a busy machine: generous waits from here on
+    expect(page.get_by_text("completed: epoch 3 of 3")).to_be_visible(timeout=60_000)
     loss_chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Loss by epoch")
-    expect(loss_chart.locator(".scatterlayer .trace")).to_have_count(4, timeout=SETTLE_MS)  # 2 tasks x train, val
-    expect(page.get_by_text("epoch 3 of 3")).to_be_visible(timeout=SETTLE_MS)
+    expect(loss_chart.locator(".scatterlayer .trace")).to_have_count(2, timeout=SETTLE_MS)  # quality, good (no val rows)
     expect(page.get_by_text("Test metrics")).to_be_visible(timeout=SETTLE_MS)
-    expect(page.get_by_test_id("stDataFrame")).to_have_count(1, timeout=SETTLE_MS)
+    expect(page.get_by_test_id("stPlotlyChart").filter(has_text="good: ROC")).to_have_count(1, timeout=SETTLE_MS)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     shots = Path(os.environ.get("E2E_SHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "train_page.png"), full_page=True)
+
+
+def test_a_share_link_opens_the_same_settings_in_another_browser(app_url: str, browser: Any) -> None:
+    first, second = (browser.new_context(viewport={"width": 1280, "height": 2000}) for _ in range(2))
+    try:
+        page = first.new_page()
+        open_train(page, f"{app_url}/train")
+        menu = page.get_by_role("combobox", name="Weighting strategy")
+        menu.click()
+        menu.fill("gradnorm")
+        page.get_by_role("option", name="gradnorm (loss)").click()
+        expect(page.get_by_label("Alpha", exact=True)).to_be_visible(timeout=SETTLE_MS)
+        ready(page)
+        set_number(page, "Alpha", "0.5")
+        set_number(page, "Seed", "5")
+        expect(page).to_have_url(re.compile(r"strategy\.alpha=0\.5.*train\.seed=5"), timeout=SETTLE_MS)
+        link = page.url
+
+        other = second.new_page()
+        open_train(other, link)
+        expect(other.get_by_role("combobox", name="Weighting strategy")).to_have_value("gradnorm (loss)")
+        expect(other.get_by_label("Alpha", exact=True)).to_have_value("0.5")
+        expect(other.get_by_label("Seed", exact=True)).to_have_value("5")
+        expect(other.get_by_test_id("stException")).to_have_count(0)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_uploaded_csv_becomes_a_task_and_trains(app_url: str, page: Any, tmp_path: Path) -> None:
+    table = tmp_path / "plants.csv"
+    table.write_text("height,water,sun\n" + "".join(f"{i % 17},{i % 5},{(i % 17) * 0.5 + i % 5}\n"
+                                                    for i in range(120)), encoding="utf-8")
+    page.goto(f"{app_url}/data")
+    ready(page)
+    page.get_by_text("Upload a table").click()
+    ready(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(table))
+    expect(page.get_by_text("Ready: 1 tasks")).to_be_visible(timeout=SETTLE_MS)
+    page.get_by_role("button", name="Train on this").click()
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("plants.csv")).to_be_visible(timeout=SETTLE_MS)
+    ready(page)
+    set_number(page, "Epochs", "3")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("completed: epoch 3 of 3")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_two_browsers_training_at_once_do_not_see_each_others_runs(app_url: str, browser: Any) -> None:
+    first, second = (browser.new_context(viewport={"width": 1280, "height": 2000}) for _ in range(2))
+    try:
+        long_run, short_run = first.new_page(), second.new_page()
+        open_train(long_run, f"{app_url}/train")
+        set_number(long_run, "Epochs", "100000")
+        long_run.get_by_role("button", name="Start").click()
+        expect(long_run.get_by_text(re.compile(r"running: epoch \d+ of 100000"))).to_be_visible(timeout=60_000)
+
+        open_train(short_run, f"{app_url}/train")
+        set_number(short_run, "Epochs", "3")
+        short_run.get_by_role("button", name="Start").click()
+        expect(short_run.get_by_text("completed: epoch 3 of 3")).to_be_visible(timeout=60_000)
+        expect(short_run.get_by_text("of 100000")).to_have_count(0)
+        expect(long_run.get_by_text(re.compile(r"running: epoch \d+ of 100000"))).to_be_visible()
+        long_run.get_by_role("button", name="Stop").click()
+        expect(long_run.get_by_text(re.compile(r"stopped: epoch \d+ of 100000"))).to_be_visible(timeout=60_000)
+        expect(long_run.get_by_text("of 3,")).to_have_count(0)
+    finally:
+        first.close()
+        second.close()
