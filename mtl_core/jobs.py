@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -38,6 +38,8 @@ __all__ = [
     "ACTIVE", "Event", "JobManager", "JobSnapshot", "JobStatus", "UnknownJobError", "job_manager",
 ]
 
+Work: TypeAlias = Callable[[Callable[[], bool], Callable[[int, int, str], None]], dict[str, Any]]
+"""A job's work: ``work(should_stop, report)`` returns a results dict; ``report(done, total, label)``."""
 JobStatus: TypeAlias = Literal["queued", "running", "completed", "diverged", "stopped", "failed"]
 ACTIVE: frozenset[str] = frozenset({"queued", "running"})
 KEEP_FINISHED = 100  # finished jobs remembered; older ones are forgotten so a long-lived server stays small
@@ -58,6 +60,7 @@ class JobSnapshot:
     error: str | None  # why a failed job failed
     started_at: float | None  # time.monotonic() when training began
     ended_at: float | None  # time.monotonic() when the job reached a final status
+    progress: tuple[int, int, str] | None = None  # work jobs: (done, total, what was done last)
 
     @property
     def active(self) -> bool:
@@ -80,6 +83,8 @@ class _Job:
     stop: threading.Event
     trainer: Trainer | None = None  # kept until the run ends, to save the evaluated weights; then dropped
     weights: bytes | None = None  # the evaluated model's state_dict as ``torch.save`` bytes, once the run ended
+    work: Work | None = None  # a work job (a comparison): called instead of consuming a run's events
+    progress: tuple[int, int, str] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     status: JobStatus = "queued"
     events: list[Event] = field(default_factory=list)
@@ -117,6 +122,22 @@ class JobManager:
         resolved, dataset = prepare(config)  # loads data and checks settings: user errors surface here
         trainer = Trainer(resolved, dataset, stop.is_set)
         job = _Job(uuid.uuid4().hex[:12], resolve(config), trainer.run(), stop, trainer)
+        with self._changed:
+            self._jobs[job.job_id] = job
+            self._queue.append(job.job_id)
+            self._start_queued()
+            self._forget_old()
+        return job.job_id
+
+    def submit_work(self, work: Work, config: ExperimentConfig, total: int) -> str:
+        """Queue a longer piece of work (a comparison of many runs) under the same limit and queue as runs.
+
+        ``work(should_stop, report)`` runs on a worker thread; ``report(done, total, label)`` updates the
+        job's progress, ``should_stop()`` turns true once it is cancelled, and the dict it returns becomes
+        the job's results (its ``status`` key, if any, the job's final status). ``config`` is what the
+        work is about (shown with the job); ``total`` the number of steps it will report.
+        """
+        job = _Job(uuid.uuid4().hex[:12], config, None, threading.Event(), work=work, progress=(0, total, "queued"))
         with self._changed:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
@@ -213,7 +234,7 @@ class JobManager:
                 position=self._queue.index(job_id) + 1 if job_id in self._queue else None,
                 epochs=job.config.train.epochs, events=tuple(job.events),
                 results=copy.deepcopy(job.results), error=job.error,
-                started_at=job.started_at, ended_at=job.ended_at,
+                started_at=job.started_at, ended_at=job.ended_at, progress=job.progress,
             )
 
     def _get(self, job_id: str) -> _Job:
@@ -235,10 +256,15 @@ class JobManager:
         self._changed.notify_all()
 
     def _work(self, job: _Job) -> None:
-        """The worker thread: consume the run's events into the buffer, then record how it ended."""
-        assert job.run is not None, "a job runs once"
+        """The worker thread: consume the run's events into the buffer (or do the work), then record how it ended."""
+        assert job.run is not None or job.work is not None, "a job runs once"
         try:
-            results = collect_results(job.config, job.run, on_event=lambda event: self._record(job, event))
+            if job.work is not None:
+                results = job.work(job.stop.is_set, lambda done, total, label: self._report(job, done, total, label))
+                results.setdefault("status", "stopped" if job.stop.is_set() else "completed")
+            else:
+                assert job.run is not None
+                results = collect_results(job.config, job.run, on_event=lambda event: self._record(job, event))
         except MTLError as error:
             self._end(job, "failed", error=str(error))
         except Exception as error:  # a bug, not a user error: log it, and keep the page and the queue alive
@@ -248,6 +274,11 @@ class JobManager:
             weights = state_bytes(job.trainer.model) if job.trainer is not None else None
             self._end(job, results["status"], results=results, weights=weights)
 
+    def _report(self, job: _Job, done: int, total: int, label: str) -> None:
+        with self._changed:
+            job.progress = (done, total, label)
+            self._changed.notify_all()
+
     def _record(self, job: _Job, event: Event) -> None:
         with self._changed:
             job.events.append(event)
@@ -256,7 +287,7 @@ class JobManager:
     def _end(self, job: _Job, status: JobStatus, results: dict[str, Any] | None = None,
              error: str | None = None, weights: bytes | None = None) -> None:
         with self._changed:
-            job.results, job.error, job.weights, job.trainer = results, error, weights, None
+            job.results, job.error, job.weights, job.trainer, job.work = results, error, weights, None, None
             self._running.discard(job.job_id)
             self._finish(job, status)
             self._start_queued()

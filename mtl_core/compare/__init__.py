@@ -9,9 +9,10 @@ from mtl_core.compare.comparison import DEFAULT_SEEDS, compare
 from mtl_core.compare.pareto import dominates, non_dominated, pareto, sweep_weights
 from mtl_core.compare.runs import STL, baseline_config, run_group, seed_list, static_config, strategy_config
 from mtl_core.compare.stats import delta_m, delta_m_sentence, describe, paired, verdict
+from mtl_core.compare.study import study, study_runs
 
 __all__ = [
     "DEFAULT_SEEDS", "STL", "baseline_config", "compare", "delta_m", "delta_m_sentence", "describe", "dominates",
     "non_dominated", "paired", "pareto", "run_group", "seed_list", "static_config", "strategy_config",
-    "sweep_weights", "verdict",
+    "study", "study_runs", "sweep_weights", "verdict",
 ]

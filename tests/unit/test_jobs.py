@@ -162,3 +162,41 @@ def test_the_evaluated_weights_can_be_downloaded_and_reproduce_the_test_predicti
     again = to_natural(outputs["progression"], dataset.info["progression"])
     stored = manager.results(job)["predictions"]["progression"]["pred"]  # type: ignore[index]
     np.testing.assert_allclose(again, stored, rtol=1e-5, atol=1e-4)
+
+
+def test_a_work_job_reports_progress_and_its_results_become_the_jobs(manager: JobManager) -> None:
+    def work(should_stop: Any, report: Any) -> dict[str, Any]:
+        for step in range(1, 4):
+            report(step, 3, f"step {step}")
+        return {"answer": 42}
+
+    job = manager.submit_work(work, tiny(), total=3)
+    assert finished(manager, job) == "completed"
+    snapshot = manager.snapshot(job)
+    assert snapshot.progress == (3, 3, "step 3") and snapshot.results == {"answer": 42, "status": "completed"}
+
+
+def test_a_cancelled_work_job_sees_should_stop_and_ends_stopped(manager: JobManager) -> None:
+    import threading
+
+    started = threading.Event()
+
+    def work(should_stop: Any, report: Any) -> dict[str, Any]:
+        started.set()
+        release = threading.Event()
+        while not should_stop():
+            release.wait(0.01)  # the work's own loop, polling its stop flag as a comparison does between runs
+        return {"partial": True}
+
+    job = manager.submit_work(work, tiny(), total=1)
+    assert started.wait(TIMEOUT)
+    assert manager.cancel(job)
+    assert finished(manager, job) == "stopped" and manager.results(job) == {"partial": True, "status": "stopped"}
+
+
+def test_a_work_job_waits_in_the_same_queue_as_runs(manager: JobManager) -> None:
+    first = manager.submit(tiny(epochs=LONG))
+    job = manager.submit_work(lambda should_stop, report: {}, tiny(), total=1)
+    assert manager.status(job) == "queued" and manager.position(job) == 1
+    manager.cancel(first)
+    assert finished(manager, job) == "completed"
