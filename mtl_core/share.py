@@ -41,6 +41,7 @@ __all__ = ["SharedSetup", "cli_command", "from_query", "query_string", "to_query
 
 NOT_IN_LINKS = frozenset({"data.path"})  # a local or uploaded file cannot travel in a link
 IGNORED_KEYS = frozenset({"embed", "embed_options"})  # Streamlit's own query parameters
+OTHER_PREFIXES = ("compare.",)  # settings of a comparison, read by mtl_core.compare.settings
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _INDEX = re.compile(r"[0-9]{1,6}")
 
@@ -166,7 +167,7 @@ def _last_values(params: Mapping[str, str | Sequence[str]], notes: Notes) -> dic
     given: dict[str, str] = {}
     for raw_key, raw in params.items():
         key = str(raw_key).strip()
-        if key in IGNORED_KEYS:
+        if key in IGNORED_KEYS or key.startswith(OTHER_PREFIXES):
             continue
         if isinstance(raw, str):
             given[key] = raw

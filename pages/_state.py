@@ -18,7 +18,8 @@ JOB_ID = "job_id"  # str: the training job the Train page shows
 COMPARE_JOB_ID = "compare_job_id"  # str: the comparison job the Compare page shows
 LINK_READ = "link_read"  # bool: this session has read the link it was opened with
 LINK_WARNINGS = "link_warnings"  # list[str]: what was wrong with that link, shown until dismissed
-KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS)
+COMPARE = "compare"  # dict: the comparison's own settings (ComparisonSettings), also carried by the link
+KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE)
 
 UPLOAD_NOTE = ("This setup trains on an uploaded file, which cannot travel in a link: whoever opens the link "
                "gets every other setting and must upload the same file on the Data page.")
@@ -58,11 +59,15 @@ def restore_link() -> None:
     params = {key: st.query_params.get_all(key) for key in st.query_params}
     if not params:
         return
-    from mtl_core.share import from_query  # only a link with settings needs the engine's checks
+    from mtl_core.compare.settings import settings_from_query  # only a link with settings needs the engine's checks
+    from mtl_core.share import from_query
 
     setup = from_query(params)
+    comparison, comparison_warnings = settings_from_query(params)
     set_config(setup.config)
-    st.session_state[LINK_WARNINGS] = [*setup.warnings, *([UPLOAD_NOTE] if setup.uses_upload else [])]
+    st.session_state[COMPARE] = comparison.model_dump(mode="json")
+    st.session_state[LINK_WARNINGS] = [*setup.warnings, *comparison_warnings,
+                                       *([UPLOAD_NOTE] if setup.uses_upload else [])]
 
 
 def show_link_warnings() -> None:
@@ -77,12 +82,25 @@ def show_link_warnings() -> None:
         st.rerun()
 
 
-def sync_link(config: ExperimentConfig) -> str:
-    """Write the config into the address bar (only what differs from the defaults); returns the query string."""
-    from mtl_core.share import query_string, to_query
+def comparison_settings() -> dict[str, Any]:
+    """The comparison's settings in this session (strategies, seeds, points), or {} for the defaults."""
+    return dict(st.session_state.get(COMPARE) or {})
 
-    wanted = to_query(config)
+
+def set_comparison_settings(values: dict[str, Any]) -> None:
+    st.session_state[COMPARE] = values
+
+
+def sync_link(config: ExperimentConfig) -> str:
+    """Write the config (and the comparison's settings) into the address bar, only what differs from the
+    defaults; returns the query string."""
+    from urllib.parse import quote, urlencode
+
+    from mtl_core.compare.settings import ComparisonSettings
+    from mtl_core.share import to_query
+
+    wanted = {**to_query(config), **ComparisonSettings(**comparison_settings()).to_query()}
     current = {key: st.query_params.get(key) for key in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)
-    return query_string(config)
+    return urlencode(wanted, quote_via=quote, safe=",:")  # as mtl_core.share.query_string writes it

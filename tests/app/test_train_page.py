@@ -6,14 +6,16 @@ import json
 
 import pytest
 
+from streamlit.testing.v1 import AppTest
+
 from mtl_core import weighting
 from mtl_core.jobs import job_manager
 from mtl_core.models import ARCHITECTURES
 from tests.app.conftest import open_app, run_to_the_end
 
 
-def chart_titles(at: object) -> list[str]:
-    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]  # type: ignore[attr-defined]
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
 
 
 def test_the_page_opens_on_the_default_setup() -> None:
