@@ -7,28 +7,36 @@ from typing import Any
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError
-from mtl_core.train.batched.stack import GROUPED_ARCHITECTURES
+from mtl_core.train.batched.engines import ENGINES, EngineName
+from mtl_core.train.batched.grouped import GROUPED_ARCHITECTURES
 from mtl_core.weighting import LossWeighting, create
 
 
-def batchable(configs: Sequence[ExperimentConfig]) -> str | None:
-    """None when ``configs`` can train as one stacked model with the results of separate runs; else why not.
+def batchable(configs: Sequence[ExperimentConfig], engine: EngineName = "exact") -> str | None:
+    """None when ``configs`` can train together with the results of separate runs; otherwise why not.
 
-    They can when they differ in ``train.seed`` only; the architecture has a grouped form (hps, routed,
-    single_task on an MLP trunk, without batch norm); the strategy weighs each run's losses from those
-    losses alone (not from gradients or gradient norms); and the learning-rate schedule is the same for
-    every run (not 'plateau'). Dropout, gradient clipping, model selection and early stopping are per run.
+    ``exact`` (each model its own forward pass, one optimiser over the stacked parameters) takes runs that
+    differ in ``train.seed`` only, with any architecture, dropout, batch norm, clipping, selection and early
+    stopping, and any loss-based strategy; gradient-based strategies with full batches only (a mini-batch with
+    no labelled row skips the shared update of one run, which one optimiser over all runs cannot skip for one
+    slice); and a learning-rate schedule that is the same for every run (not 'plateau'). ``grouped`` (one
+    batched pass for all models) takes MLP hps, routed and single_task models without batch norm, trained by
+    a strategy that weighs each run's losses from those losses alone.
 
-    >>> batchable([ExperimentConfig.from_dict({"strategy": {"name": "pcgrad"}})])
-    "strategy 'pcgrad' combines per-task gradients of each model's shared parameters"
+    >>> batchable([ExperimentConfig.from_dict({"strategy": {"name": "pcgrad"}, "train": {"batch_size": 32}})])
+    "strategy 'pcgrad' with mini-batches: a batch without a labelled row skips one run's shared update, which one optimiser over all runs cannot skip; use train.batch_size = 0 (full batch)"
     """
+    if engine not in ENGINES:
+        return f"no engine {engine!r} (engines: {', '.join(ENGINES)})"
     if not configs:
         return "there are no runs to train"
     difference = first_difference(configs)
     if difference is not None:
         return f"the runs differ in {difference}, not only in train.seed"
     config = configs[0]
-    return model_reason(config) or strategy_reason(config) or training_reason(config)
+    if engine == "grouped":
+        return model_reason(config) or strategy_reason(config, grouped=True) or training_reason(config)
+    return strategy_reason(config, grouped=False) or training_reason(config)
 
 
 def first_difference(configs: Sequence[ExperimentConfig]) -> str | None:
@@ -56,30 +64,34 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str,
 
 
 def model_reason(config: ExperimentConfig) -> str | None:
-    """Why the model cannot be stacked, or None."""
+    """Why the grouped engine cannot run the model, or None."""
     model = config.model
     if model.architecture not in GROUPED_ARCHITECTURES:
-        return (f"architecture {model.architecture!r} has no stacked form (stacked: "
-                f"{', '.join(GROUPED_ARCHITECTURES)})")
+        return (f"architecture {model.architecture!r} has no grouped form (grouped: "
+                f"{', '.join(GROUPED_ARCHITECTURES)}); the exact engine runs it")
     if model.trunk != "mlp":
-        return f"model.trunk = {model.trunk!r} uses batch norm, whose running statistics each model keeps for itself"
+        return f"model.trunk = {model.trunk!r} has no grouped form (it uses batch norm); the exact engine runs it"
     if model.norm == "batch":
-        return "model.norm = 'batch' keeps running statistics per model, which the stacked model does not carry"
+        return "model.norm = 'batch' has no grouped form (running statistics per model); the exact engine runs it"
     return None
 
 
-def strategy_reason(config: ExperimentConfig) -> str | None:
-    """Why the strategy cannot weigh each run's losses on its own, or None."""
+def strategy_reason(config: ExperimentConfig, grouped: bool) -> str | None:
+    """Why the strategy cannot weigh each run on its own in one shared step, or None."""
     name = config.strategy.name
     try:
         strategy = create(name, **config.strategy.hparams)
     except MTLError as error:
         return str(error)
     if not isinstance(strategy, LossWeighting):
-        return f"strategy {name!r} combines per-task gradients of each model's shared parameters"
-    if strategy.grad_norms is not None:
+        if grouped:
+            return f"strategy {name!r} combines per-task gradients of each model; the exact engine runs it"
+        if config.train.batch_size != 0:
+            return (f"strategy {name!r} with mini-batches: a batch without a labelled row skips one run's shared "
+                    f"update, which one optimiser over all runs cannot skip; use train.batch_size = 0 (full batch)")
+    elif grouped and strategy.grad_norms is not None:
         where = "last shared layer" if strategy.grad_norms == "last_layer" else "shared parameters"
-        return f"strategy {name!r} needs the gradient norms of each model's {where}"
+        return f"strategy {name!r} needs the gradient norms of each model's {where}; the exact engine runs it"
     return None
 
 

@@ -1,4 +1,4 @@
-"""N models of one architecture as one: parameters stacked on a leading model axis, a grouped forward pass.
+"""The grouped forward pass (``engine = "grouped"``): one batched operation per layer for all N models.
 
 Every layer of the supported models acts on the N models at once: a Linear layer is one batched matrix
 product (``baddbmm``) of [N, B, in] with the stacked weights [N, out, in], activations are elementwise,
@@ -8,18 +8,21 @@ depend on model n's parameters only, so the gradient of Σ_n L_n with respect to
 slice by slice, each model's own gradient.
 
 The supported models (``GROUPED_ARCHITECTURES``) are MLP trunks with heads: ``hps`` (and ``routed``, which
-is hps with routed labels) and ``single_task`` (one hps network per task).
+is hps with routed labels) and ``single_task`` (one hps network per task). Batched matrix products round
+differently from one product per model (about 1e-7 relative per step), so this engine equals separate runs to
+float rounding only, and rounding differences can grow in a long, chaotic run; the default engine, which runs
+each model's own forward pass, gives the separate runs' numbers exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mtl_core.models import MTLModel
 from mtl_core.models.hps import HardParameterSharing
 from mtl_core.models.layers import Dropout
 from mtl_core.models.single_task import SingleTask
@@ -29,67 +32,25 @@ GROUPED_ARCHITECTURES = ("hps", "routed", "single_task")
 Outputs = dict[str, Tensor]  # {task: [N, B, out]}
 
 
-class StackedModels:
-    """The parameters of N models as leaf tensors [N, ...], their grouped forward pass, and the way back to
-    N ordinary models (for the final evaluation, which then runs exactly as a separate run's)."""
+@dataclass(frozen=True, slots=True)
+class GroupedForward:
+    """The forward pass of N models of ``template``'s architecture on the stacked ``parameters`` ([N, ...] each)."""
 
-    def __init__(self, models: Sequence[MTLModel]) -> None:
-        self.models = list(models)
-        self.template = self.models[0]
-        by_model = [dict(model.named_parameters()) for model in self.models]
-        self.parameters: dict[str, Tensor] = {
-            name: torch.stack([parameters[name].detach() for parameters in by_model]).requires_grad_(True)
-            for name in by_model[0]
-        }
-        self.generators = [_dropout_generator(model) for model in self.models]
+    template: nn.Module
+    parameters: dict[str, Tensor]
+    generators: list[torch.Generator | None]  # model n's dropout generator
 
-    def __len__(self) -> int:
-        return len(self.models)
-
-    def forward(self, x: Tensor, training: bool) -> Outputs:
+    def __call__(self, x: Tensor, training: bool) -> Outputs:
         """Outputs of every model for ``x`` [N, B, ...], model n reading batch n (``expand`` one batch for all)."""
         return _model_forward(self.template, "", self, x, training)
 
-    def snapshot(self, index: int) -> dict[str, Tensor]:
-        """A copy of model ``index``'s parameters, named as in its state_dict."""
-        return {name: value[index].detach().clone() for name, value in self.parameters.items()}
 
-    def unstacked(self, index: int, state: dict[str, Tensor] | None = None) -> MTLModel:
-        """Model ``index`` as an ordinary module holding ``state`` (default: its current parameters)."""
-        model = self.models[index]
-        model.load_state_dict(state if state is not None else self.snapshot(index))
-        return model
-
-    def finite(self) -> list[bool]:
-        """Per model: whether all its parameters are finite."""
-        finite = torch.ones(len(self), dtype=torch.bool, device=self.device)
-        for value in self.parameters.values():
-            finite &= torch.isfinite(value.detach()).flatten(1).all(dim=1)
-        return finite.tolist()
-
-    @property
-    def device(self) -> torch.device:
-        """Where the stacked parameters live."""
-        return next(iter(self.parameters.values())).device
-
-    def clip_grad_norm_(self, max_norm: float) -> None:
-        """``torch.nn.utils.clip_grad_norm_`` per model: g_n ← g_n · min(1, max_norm / (‖g_n‖₂ + 1e-6))."""
-        grads = [value.grad for value in self.parameters.values() if value.grad is not None]
-        if not grads:
-            return
-        norms = torch.stack([torch.linalg.vector_norm(grad.flatten(1), 2, dim=1) for grad in grads])  # [P, N]
-        total = torch.linalg.vector_norm(norms, 2, dim=0)  # [N]
-        scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-        for grad in grads:
-            grad.mul_(scale.view(-1, *([1] * (grad.dim() - 1))))
-
-
-def _dropout_generator(model: nn.Module) -> torch.Generator | None:
+def dropout_generator(model: nn.Module) -> torch.Generator | None:
     """The generator the model's Dropout layers draw from (one per run, shared by its layers)."""
     return next((module.generator for module in model.modules() if isinstance(module, Dropout)), None)
 
 
-def _model_forward(model: nn.Module, prefix: str, stack: StackedModels, x: Tensor, training: bool) -> Outputs:
+def _model_forward(model: nn.Module, prefix: str, stack: GroupedForward, x: Tensor, training: bool) -> Outputs:
     """The grouped form of ``model.forward`` for the supported architectures."""
     if isinstance(model, SingleTask):
         outputs: Outputs = {}
@@ -101,7 +62,7 @@ def _model_forward(model: nn.Module, prefix: str, stack: StackedModels, x: Tenso
     return {name: _linear(stack, f"{prefix}heads.{index}.", shared) for index, name in enumerate(model.task_names)}
 
 
-def _sequential_forward(trunk: nn.Sequential, prefix: str, stack: StackedModels, x: Tensor, training: bool) -> Tensor:
+def _sequential_forward(trunk: nn.Sequential, prefix: str, stack: GroupedForward, x: Tensor, training: bool) -> Tensor:
     """An MLP trunk, layer by layer, on [N, B, F]."""
     for index, layer in enumerate(trunk):
         key = f"{prefix}{index}."
@@ -118,7 +79,7 @@ def _sequential_forward(trunk: nn.Sequential, prefix: str, stack: StackedModels,
     return x
 
 
-def _linear(stack: StackedModels, key: str, x: Tensor) -> Tensor:
+def _linear(stack: GroupedForward, key: str, x: Tensor) -> Tensor:
     """y_n = x_n W_nᵀ + b_n for every model n: [N, B, in] → [N, B, out]."""
     weight, bias = stack.parameters[key + "weight"], stack.parameters.get(key + "bias")
     if bias is None:

@@ -1,15 +1,15 @@
-"""BatchedTrainer: N runs that differ only in ``train.seed``, trained as one stacked model, epoch by epoch.
+"""BatchedTrainer: N runs that differ only in ``train.seed``, trained in lockstep on one stacked set of parameters.
 
-Each run (a ``Member``) starts from what its own ``Trainer`` would hold: the Trainer is built for its
-config, so the model is drawn from the run's seed, dropout gets the run's generator, the mini-batch order
-comes from the run's shuffle generator, and the strategy and the model selection are the run's own.
-Then the models' parameters are stacked and one optimiser steps them all: Adam, AdamW and SGD update
-each element from that element's gradient and state alone, so one optimiser over the stack is N
-optimisers side by side. Per step, each run's strategy weighs that run's row of losses; the scalar
-differentiated is Σ_n total_n, whose gradient in model n's slice is model n's own gradient.
+Each run (a ``Member``) starts from what its own ``Trainer`` holds: the Trainer is built for its config, so
+the model is drawn from the run's seed, dropout gets the run's generator, the mini-batch order comes from
+the run's shuffle generator, and the strategy and the model selection are the run's own. Then the models'
+parameters are stacked (``ParameterStack``) and one optimiser steps them all. Per step, each run's strategy
+weighs that run's losses with the StepContext its Trainer would build; loss-based totals are summed into one
+backward pass (model n's gradient depends on total_n only). The data are loaded once, the mini-batch orders
+drawn per run, and each epoch's validation metrics computed for all runs at once.
 
 A run that diverges, stops early (``train.patience``) or ends leaves the others as they are: it is ended
-with the same event its separate run would yield, and its slice no longer joins the loss.
+with the event its separate run would yield, and no longer joins the steps.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,56 +26,50 @@ from torch import Tensor
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import MTLDataset, Split
-from mtl_core.train.batched.evaluation import evaluate_stacked, masked_losses
-from mtl_core.train.batched.stack import StackedModels
+from mtl_core.train.batched.engines import EngineName, StepLosses, make_engine
+from mtl_core.train.batched.evaluation import score
+from mtl_core.train.batched.stack import ParameterStack
 from mtl_core.train.evaluation import evaluate, predictions
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted, Status
 from mtl_core.train.optim import make_optimizer
 from mtl_core.train.schedule import current_lr, make_scheduler, step_scheduler
+from mtl_core.train.step import gradient_based_grads
 from mtl_core.train.trainer import Trainer, cpu_threads
-from mtl_core.weighting import LossWeighting, StepContext
-
-Batch = tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]  # features [N, B, ...], targets and masks [N, B]
+from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, gradient_norms
 
 
 @dataclass(slots=True)
 class Member:
-    """One of the runs trained together: its separate Trainer (model, strategy, generators, selection) and
-    the state that Trainer would keep during the run."""
+    """One of the runs trained together: its Trainer (model, strategy, generators, selection) and the state
+    that Trainer keeps during a run, with this epoch's sums."""
 
     trainer: Trainer
-    strategy: LossWeighting
     events: list[Event] = field(default_factory=list)
     running: bool = True
     best_state: dict[str, Tensor] | None = None
     epoch_losses: list[tuple[float, ...]] = field(default_factory=list)
     initial_losses: tuple[float, ...] | None = None
     step: int = 0
-
-
-@dataclass(slots=True)
-class _Tally:
-    """Running sums of one epoch for all models (rows of ended models are ignored)."""
-
-    loss_sums: Tensor  # [N, T] float64, Σ loss × labelled rows
-    counts: Tensor  # [N, T], labelled rows
-    weight_sums: Tensor  # [N, T]
-    steps: list[int]  # weighted steps per model
+    weight_sums: Tensor | None = None  # [T] float64, this epoch
+    weighted_steps: int = 0
+    penalty_sum: float = 0.0
+    penalty_steps: int = 0
 
 
 class BatchedTrainer:
-    """Trains the runs of ``configs`` (equal but for ``train.seed``, see ``batchable``) as one stacked model."""
+    """Trains the runs of ``configs`` (equal but for ``train.seed``, see ``batchable``) together."""
 
     def __init__(self, configs: Sequence[ExperimentConfig], dataset: MTLDataset,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, engine: EngineName = "exact") -> None:
         self.config, self.dataset = configs[0], dataset
         self.should_stop = should_stop or (lambda: False)
-        self.members = [_member(Trainer(config, dataset)) for config in configs]
+        self.members = [Member(Trainer(config, dataset)) for config in configs]
         first = self.members[0].trainer
-        self.device, self.task_names = first.device, first.task_names
-        self.stack = StackedModels([member.trainer.model for member in self.members])
-        strategy_parameters = [p for member in self.members for p in member.strategy.parameters()]
-        self.optimizer = make_optimizer(self.config.train, self.stack.parameters.values(), strategy_parameters)
+        self.device, self.task_names, self.in_representation = first.device, first.task_names, first.in_representation
+        self.stack = ParameterStack([member.trainer.model for member in self.members])
+        self.engine = make_engine(engine, self.stack, dataset, self.device)
+        extra = [p for member in self.members for p in member.trainer.strategy.parameters()]
+        self.optimizer = make_optimizer(self.config.train, self.stack.parameters.values(), extra)
         self.scheduler = make_scheduler(self.config.train, self.optimizer, first.lr_watch)
 
     def run(self) -> list[list[Event]]:
@@ -91,20 +86,20 @@ class BatchedTrainer:
             if not self._running():
                 return
             if self.should_stop():
-                for index, _ in self._running():
+                for index in self._running():
                     self._end(index, "stopped", f"stopped by the user before epoch {epoch}", epoch - 1, started)
                 return
             self._epoch(train, epoch, started)
-        for index, _ in self._running():
+        for index in self._running():
             self._end(index, "completed", "", self.config.train.epochs, started)
 
-    def _running(self) -> list[tuple[int, Member]]:
-        return [(index, member) for index, member in enumerate(self.members) if member.running]
+    def _running(self) -> list[int]:
+        return [index for index, member in enumerate(self.members) if member.running]
 
     def _started(self, member: Member) -> RunStarted:
         trainer = member.trainer
-        member.strategy.reset()
-        member.strategy.check_tasks(self.task_names)
+        trainer.strategy.reset()
+        trainer.strategy.check_tasks(self.task_names)
         trainer.selection.reset()
         return RunStarted(
             tasks=self.task_names, epochs=self.config.train.epochs, n_train=len(self.dataset.train),
@@ -114,99 +109,148 @@ class BatchedTrainer:
         )
 
     def _epoch(self, train: Split, epoch: int, started: float) -> None:
-        """Train one epoch, validate, and yield each running model's EpochEnded (or its end)."""
+        """Train one epoch, validate, and append each running model's EpochEnded (or its end)."""
         epoch_start = time.perf_counter()
         summaries = self._train_epoch(train, epoch, started)
         lr = current_lr(self.optimizer)  # the rate this epoch trained with, before the schedule steps
-        evaluations = evaluate_stacked(self.stack, self.dataset, self.dataset.val, self.device)
-        step_scheduler(self.scheduler, None)  # cosine or step: the same rate for every model (plateau is refused)
+        running = self._running()
+        evaluations = score(self.dataset, self.dataset.val, self.engine.outputs(self.dataset.val, running))
+        step_scheduler(self.scheduler, None)  # cosine or step: the same rate for every run (plateau is refused)
         now = time.perf_counter()
-        for index, member in self._running():
-            val_loss, val_metrics = evaluations[index]
+        for index in running:
+            member, (val_loss, val_metrics) = self.members[index], evaluations[index]
             if member.trainer.selection.update(epoch, val_loss, val_metrics):
                 member.best_state = self.stack.snapshot(index)
-            train_loss, weights = summaries[index]
+            train_loss, weights, extras = summaries[index]
             member.events.append(EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start,
-                                            now - started, {"lr": lr}))
+                                            now - started, {"lr": lr, **extras}))
             if member.trainer.selection.exhausted:
                 self._end(index, "completed", member.trainer.selection.stop_reason(), epoch, started)
 
-    def _train_epoch(self, train: Split, epoch: int,
-                     started: float) -> dict[int, tuple[dict[str, float], dict[str, float]]]:
-        """One pass over the training rows in each model's own order; per running model its mean train loss
-        and mean weights. A model whose loss or parameters become nan or inf ends 'diverged'."""
-        n_rows, n_models, n_tasks = len(train), len(self.members), len(self.task_names)
+    def _train_epoch(self, train: Split, epoch: int, started: float) -> dict[int, tuple[dict[str, float], ...]]:
+        """One pass over the training rows in each run's own order; per running run its mean train loss,
+        mean weights and extras. A run whose loss or parameters become nan or inf ends 'diverged'."""
+        self.engine.train()
+        n_rows, n_tasks = len(train), len(self.task_names)
         batch = self.config.train.batch_size or n_rows
         orders = None
         if batch < n_rows:
-            orders = torch.stack([torch.randperm(n_rows, generator=member.trainer.shuffle)
-                                  for member in self.members]).to(self.device)
-        zeros = [torch.zeros(n_models, n_tasks, dtype=torch.float64) for _ in range(3)]
-        tally = _Tally(zeros[0], zeros[1], zeros[2], [0] * n_models)
+            orders = [torch.randperm(n_rows, generator=member.trainer.shuffle).to(self.device)
+                      for member in self.members]
+        loss_sums, counts = (torch.zeros(len(self.members), n_tasks, dtype=torch.float64) for _ in range(2))
+        for member in self.members:
+            member.weight_sums, member.weighted_steps = torch.zeros(n_tasks, dtype=torch.float64), 0
+            member.penalty_sum, member.penalty_steps = 0.0, 0
         for start in range(0, n_rows, batch):
-            rows = orders[:, start:start + batch] if orders is not None else None
-            self._step(_batch(train, rows, n_models), epoch, started, tally)
+            if n_rows - start == 1 and start > 0 and self.members[0].trainer.has_batch_norm:
+                break  # batch norm cannot normalise a single row: that last row waits for the next epoch
+            step = self.engine.losses(train, orders, start, batch, self._running(), self.in_representation)
+            if self._step(step, epoch, started):
+                loss_sums += step.values.double() * step.counts
+                counts += step.counts
         finite = self.stack.finite()
         summaries = {}
-        for index, member in self._running():
+        for index in self._running():
             if not finite[index]:
-                reason = f"the model's parameters became nan or inf at epoch {epoch}"
-                self._end(index, "diverged", reason, epoch - 1, started)
+                self._end(index, "diverged", f"the model's parameters became nan or inf at epoch {epoch}", epoch - 1,
+                          started)
                 continue
-            means = (tally.loss_sums[index] / tally.counts[index].clamp(min=1)).tolist()
-            member.epoch_losses.append(tuple(means))
-            steps = tally.steps[index]
-            weights = (tally.weight_sums[index] / max(steps, 1)).tolist() if steps else []
-            summaries[index] = (dict(zip(self.task_names, means, strict=True)),
-                                dict(zip(self.task_names, weights, strict=False)))
+            summaries[index] = self._summary(self.members[index], (loss_sums[index] / counts[index].clamp(min=1)).tolist())
         return summaries
 
-    def _step(self, batch: Batch, epoch: int, started: float, tally: _Tally) -> None:
-        """One optimisation step of every running model on its own batch."""
-        features, targets, masks = batch
-        outputs = self.stack.forward(features, training=True)
-        losses = masked_losses(outputs, targets, masks, self.dataset.info)  # [N, T]
-        values = losses.detach().cpu()
-        counts = torch.stack([masks[name].sum(dim=1) for name in self.task_names], dim=1).float().cpu()  # [N, T]
-        self._check_finite(values, epoch, started)
+    def _summary(self, member: Member, means: list[float]) -> tuple[dict[str, float], ...]:
+        member.epoch_losses.append(tuple(means))
+        assert member.weight_sums is not None
+        steps = member.weighted_steps
+        weights = (member.weight_sums / max(steps, 1)).tolist() if steps else []
+        extras = {"regularizer": member.penalty_sum / member.penalty_steps} if member.penalty_steps else {}
+        return (dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights, strict=False)),
+                extras)
+
+    def _step(self, step: StepLosses, epoch: int, started: float) -> bool:
+        """One optimisation step of every running run on its own batch; False when none is left to step."""
+        self._check_finite(step.values, epoch, started)
         running = self._running()
         if not running:
-            return
+            return False
         self.optimizer.zero_grad(set_to_none=True)
-        totals = []
-        for index, member in running:
-            total, weights = self._combine(member, losses[index], values[index], counts[index], epoch)
-            totals.append(total)
-            tally.weight_sums[index] += weights.detach().double().cpu()
-            tally.steps[index] += 1
-        torch.stack(totals).sum().backward()
-        if self.config.train.clip_grad_norm is not None:
-            self.stack.clip_grad_norm_(self.config.train.clip_grad_norm)
+        for index in running:
+            member = self.members[index]
+            if member.initial_losses is None:
+                member.initial_losses = tuple(step.values[index].tolist())
+        if isinstance(self.members[0].trainer.strategy, LossWeighting):
+            self._loss_based(step, running, epoch)
+        else:
+            self._gradient_based(step, running)
+        self._penalties(running)
+        self.engine.finish_gradients(running, self.config.train.clip_grad_norm)
         self.optimizer.step()
-        for _, member in running:
-            member.strategy.after_step()
-            member.step += 1
-        tally.loss_sums += values.double() * counts
-        tally.counts += counts
+        for index in running:
+            self.members[index].trainer.strategy.after_step()
+            self.members[index].step += 1
+        return True
 
-    def _combine(self, member: Member, losses: Tensor, values: Tensor, counts: Tensor,
-                 epoch: int) -> tuple[Tensor, Tensor]:
-        """The run's strategy on the run's losses [T], with the StepContext its Trainer would build."""
-        if member.initial_losses is None:
-            member.initial_losses = tuple(values.tolist())
-        present = tuple(bool(count > 0) for count in counts)
-        context = StepContext(epoch, member.step, self.task_names, tuple(member.epoch_losses), member.initial_losses,
-                              None, present, None)
-        return member.strategy.combine(losses, context)
+    def _loss_based(self, step: StepLosses, running: list[int], epoch: int) -> None:
+        """Each run's strategy on its losses; one backward pass of Σ_n total_n."""
+        totals = []
+        for index in running:
+            member = self.members[index]
+            strategy = member.trainer.strategy
+            assert isinstance(strategy, LossWeighting)
+            present = tuple(bool(count > 0) for count in step.counts[index])
+            total, weights = strategy.combine(step.losses[index], self._context(member, step.losses[index], epoch,
+                                                                                present))
+            totals.append(total)
+            self._add_weights(member, weights)
+        torch.stack(totals).sum().backward()
+
+    def _gradient_based(self, step: StepLosses, running: list[int]) -> None:
+        """Each run's gradient strategy on its own task gradients, as its Trainer's step (full batches only)."""
+        for index in running:
+            trainer = self.members[index].trainer
+            assert isinstance(trainer.strategy, GradientStrategy)
+            present = tuple(bool(count > 0) for count in step.counts[index])
+            weights = gradient_based_grads(trainer.strategy, step.losses[index], present, trainer.shared,
+                                           trainer.heads, step.representations[index])
+            if weights is not None:
+                self._add_weights(self.members[index], weights)
+
+    def _penalties(self, running: list[int]) -> None:
+        """The models' regularisers (soft sharing): their gradients join the tasks', their values the extras."""
+        penalties = {index: self.members[index].trainer.model.regularizer() for index in running}
+        given = {index: penalty for index, penalty in penalties.items() if penalty is not None}
+        if not given:
+            return
+        torch.stack(list(given.values())).sum().backward()
+        for index, penalty in given.items():
+            self.members[index].penalty_sum += float(penalty.detach())
+            self.members[index].penalty_steps += 1
+
+    @staticmethod
+    def _add_weights(member: Member, weights: Tensor) -> None:
+        assert member.weight_sums is not None
+        member.weight_sums += weights.detach().double().cpu()
+        member.weighted_steps += 1
+
+    def _context(self, member: Member, losses: Tensor, epoch: int, present: tuple[bool, ...]) -> StepContext:
+        """The StepContext the run's Trainer would build (gradient norms on the run's own model when asked)."""
+        trainer = member.trainer
+        last_layer = shared = None
+        if trainer.strategy.grad_norms == "last_layer":
+            last_layer = gradient_norms(losses, trainer.model.last_shared_layer()).detach()
+        if trainer.strategy.grad_norms == "shared":
+            shared = partial(gradient_norms, losses, trainer.shared, True)
+        return StepContext(epoch, member.step, self.task_names, tuple(member.epoch_losses), member.initial_losses,
+                           last_layer, present, shared)
 
     def _check_finite(self, values: Tensor, epoch: int, started: float) -> None:
-        """End, 'diverged', every running model with a nan or inf loss in this step (as Trainer._check_finite)."""
-        bad = (~torch.isfinite(values)).any(dim=1).tolist()
-        for index, _ in self._running():
-            if bad[index]:
-                name, value = next((name, value) for name, value in zip(self.task_names, values[index].tolist(),
-                                                                        strict=True) if not np.isfinite(value))
-                self._end(index, "diverged", f"loss of task {name!r} became {value} at epoch {epoch}", epoch - 1,
+        """End, 'diverged', every running run with a nan or inf loss in this step (as Trainer._check_finite)."""
+        for index in self._running():
+            row = values[index].tolist()
+            bad = next(((name, value) for name, value in zip(self.task_names, row, strict=True)
+                        if not np.isfinite(value)), None)
+            if bad is not None:
+                self._end(index, "diverged", f"loss of task {bad[0]!r} became {bad[1]} at epoch {epoch}", epoch - 1,
                           started)
 
     def _end(self, index: int, status: Status, reason: str, epochs_run: int, started: float) -> None:
@@ -216,7 +260,9 @@ class BatchedTrainer:
         if status == "diverged":
             member.events.append(RunEnded("diverged", reason, epochs_run, time.perf_counter() - started))
             return
-        model = self.stack.unstacked(index, member.best_state)
+        model = member.trainer.model
+        if member.best_state is not None:  # the selected epoch's weights are the ones evaluated
+            model.load_state_dict(member.best_state)
         test_predictions = predictions(model, self.dataset, self.dataset.test, self.device)
         if not _all_finite(test_predictions):  # the last update overflowed the outputs
             reason = f"the model's outputs became nan or inf after epoch {epochs_run}"
@@ -226,21 +272,6 @@ class BatchedTrainer:
         _, test_metrics = evaluate(model, self.dataset, self.dataset.test, self.device)
         member.events.append(RunEnded(status, reason, epochs_run, time.perf_counter() - started,
                                       metrics={"val": val_metrics, "test": test_metrics}, predictions=test_predictions))
-
-
-def _member(trainer: Trainer) -> Member:
-    assert isinstance(trainer.strategy, LossWeighting), "batchable admits loss-based strategies only"
-    return Member(trainer, trainer.strategy)
-
-
-def _batch(train: Split, rows: Tensor | None, n_models: int) -> Batch:
-    """Each model's batch: the rows ``rows[n]`` (mini-batches), or every training row for every model."""
-    if rows is None:
-        return (train.features.expand(n_models, *train.features.shape),
-                {name: value.expand(n_models, -1) for name, value in train.targets.items()},
-                {name: value.expand(n_models, -1) for name, value in train.masks.items()})
-    return (train.features[rows], {name: value[rows] for name, value in train.targets.items()},
-            {name: value[rows] for name, value in train.masks.items()})
 
 
 def _all_finite(by_task: dict[str, dict[str, Any]]) -> bool:

@@ -1,5 +1,5 @@
-"""Batched training: N seeds as one stacked model give the results of N separate runs (to 1e-5), and what
-cannot be made exact is refused with a reason."""
+"""Batched training: N seeds trained together give the results of N separate runs (the exact engine to the last
+bit of every trained number, the grouped engine to 1e-5), and what cannot be made exact is refused with a reason."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from mtl_core.train.batched.metrics import batched_task_metrics
 from mtl_core.train.metrics import task_metrics
 from tests.fixtures.builders import small_config, toy_table
 
-TOLERANCE = 1e-5
+TOLERANCE = {"exact": 1e-12, "grouped": 1e-5}  # exact: only the vectorised validation metrics may round apart
 SEEDS = (0, 1, 2)
 BAND = {"name": "band", "column": "progression", "kind": "multiclass", "bins": 3}
 DIABETES_TASKS = [
@@ -32,97 +32,107 @@ def seeded(config: ExperimentConfig, seeds: tuple[int, ...] = SEEDS) -> list[Exp
     return [config.with_overrides([f"train.seed={seed}"]) for seed in seeds]
 
 
-def assert_close(batched: Any, separate: Any, where: str = "") -> None:
-    """Equal structure; floats within TOLERANCE, relative to the value where it exceeds 1 (metrics in original units
-    such as an mse of 5718 carry float32 outputs: 1e-5 absolute would ask for 1e-9 relative); None and nan alike."""
+def assert_close(batched: Any, separate: Any, where: str = "", tolerance: float = 1e-5) -> None:
+    """Equal structure; floats within ``tolerance``, relative to the value where it exceeds 1 (metrics in original
+    units such as an mse of 5718 carry float32 outputs: 1e-5 absolute would ask for 1e-9 relative); None and nan
+    alike."""
     if isinstance(separate, dict):
         assert isinstance(batched, dict) and list(batched) == list(separate), where
         for key in separate:
-            assert_close(batched[key], separate[key], f"{where}.{key}")
+            assert_close(batched[key], separate[key], f"{where}.{key}", tolerance)
     elif isinstance(separate, list):
         assert isinstance(batched, list) and len(batched) == len(separate), where
         for index, (left, right) in enumerate(zip(batched, separate, strict=True)):
-            assert_close(left, right, f"{where}[{index}]")
+            assert_close(left, right, f"{where}[{index}]", tolerance)
     elif isinstance(separate, float) and not math.isnan(separate):
         assert isinstance(batched, (int, float)), (where, batched)
-        assert math.isclose(batched, separate, rel_tol=TOLERANCE, abs_tol=TOLERANCE), (where, batched, separate)
+        assert math.isclose(batched, separate, rel_tol=tolerance, abs_tol=tolerance), (where, batched, separate)
     else:
         assert batched == separate or (batched != batched and separate != separate), (where, batched, separate)
 
 
-def assert_same_runs(batched: list[dict[str, Any]], separate: list[dict[str, Any]]) -> None:
+def assert_same_runs(batched: list[dict[str, Any]], separate: list[dict[str, Any]], engine: str) -> None:
     assert len(batched) == len(separate)
     for one, other in zip(batched, separate, strict=True):
-        for key in ("config", "status", "reason", "epochs_run", "best_epoch", "run"):
+        for key in ("config", "status", "reason", "epochs_run", "best_epoch", "run", "environment"):
             assert one[key] == other[key], key
-        assert_close(one["metrics"], other["metrics"], "metrics")
-        assert_close(one["predictions"], other["predictions"], "predictions")
-        assert_close(one["best_value"], other["best_value"], "best_value")
         timeless = [[{k: v for k, v in entry.items() if k not in ("duration_s", "elapsed_s")} for entry in result["history"]]
                     for result in (one, other)]
-        assert_close(timeless[0], timeless[1], "history")
+        if engine == "exact":  # every trained number is the separate run's, bit for bit
+            assert one["predictions"] == other["predictions"] and one["metrics"] == other["metrics"]
+            assert [entry["train_loss"] for entry in timeless[0]] == [entry["train_loss"] for entry in timeless[1]]
+        for key in ("metrics", "predictions", "best_value"):
+            assert_close(one[key], other[key], key, TOLERANCE[engine])
+        assert_close(timeless[0], timeless[1], "history", TOLERANCE[engine])
 
 
-def check_equal(config: ExperimentConfig, seeds: tuple[int, ...] = SEEDS) -> list[dict[str, Any]]:
+def check_equal(config: ExperimentConfig, seeds: tuple[int, ...] = SEEDS, engine: str = "exact") -> list[dict[str, Any]]:
     configs = seeded(config, seeds)
-    assert batchable(configs) is None
-    batched = run_batched(configs)
-    assert_same_runs(batched, [run_to_results(one) for one in configs])
+    assert batchable(configs, engine) is None  # type: ignore[arg-type]
+    batched = run_batched(configs, engine=engine)  # type: ignore[arg-type]
+    assert_same_runs(batched, [run_to_results(one) for one in configs], engine)
     return batched
 
 
 # --- the same numbers as separate runs ------------------------------------------------------------------------------
 
-def test_hps_full_batch_regression_binary_multiclass_equals_separate_runs() -> None:
+@pytest.mark.parametrize("engine", ["exact", "grouped"])
+def test_hps_full_batch_regression_binary_multiclass_equals_separate_runs(engine: str) -> None:
     config = small_config(tasks=[*DIABETES_TASKS, BAND], model={"hidden": [16, 8]}, train={"epochs": 6})
-    results = check_equal(config)
+    results = check_equal(config, engine=engine)
     assert {result["status"] for result in results} == {"completed"}
     assert results[0]["metrics"]["test"] != results[1]["metrics"]["test"]  # the seeds really differ
 
 
-def test_single_task_mini_batches_equal_separate_runs() -> None:
+@pytest.mark.parametrize("engine", ["exact", "grouped"])
+def test_single_task_mini_batches_equal_separate_runs(engine: str) -> None:
     config = small_config(tasks=[*DIABETES_TASKS, BAND], model={"architecture": "single_task", "hidden": [8]},
                           train={"epochs": 3, "batch_size": 64})
-    check_equal(config)
+    check_equal(config, engine=engine)
 
 
+@pytest.mark.parametrize("engine", ["exact", "grouped"])
 @pytest.mark.parametrize("strategy", [{"name": "uncertainty"}, {"name": "static", "weights": [0.3, 2.0]},
                                       {"name": "dwa"}, {"name": "rlw", "seed": 4}])
-def test_loss_based_strategies_weigh_each_run_as_its_own_trainer_would(strategy: dict[str, Any]) -> None:
+def test_loss_based_strategies_weigh_each_run_as_its_own_trainer_would(strategy: dict[str, Any], engine: str) -> None:
     config = small_config(tasks=DIABETES_TASKS, strategy=strategy, train={"epochs": 4, "batch_size": 100})
-    check_equal(config, (0, 5))
+    check_equal(config, (0, 5), engine)
 
 
-def test_dropout_clipping_weight_decay_selection_and_schedule_are_per_run() -> None:
+@pytest.mark.parametrize("engine", ["exact", "grouped"])
+def test_dropout_clipping_weight_decay_selection_and_schedule_are_per_run(engine: str) -> None:
     config = small_config(
         tasks=DIABETES_TASKS, model={"hidden": [16, 16], "dropout": 0.3, "norm": "layer", "activation": "gelu"},
         train={"epochs": 5, "batch_size": 128, "optimizer": "adamw", "weight_decay": 0.01, "clip_grad_norm": 0.5,
                "select": "high.auc", "scheduler": "cosine"})
-    check_equal(config)
+    check_equal(config, engine=engine)
 
 
-def test_early_stopping_ends_each_run_at_its_own_epoch() -> None:
+@pytest.mark.parametrize("engine", ["exact", "grouped"])
+def test_early_stopping_ends_each_run_at_its_own_epoch(engine: str) -> None:
     config = small_config(tasks=DIABETES_TASKS, train={"epochs": 12, "lr": 0.05, "select": "progression.mse",
                                                        "patience": 2, "optimizer": "sgd", "momentum": 0.9})
-    results = check_equal(config, (0, 1, 2, 3))
+    results = check_equal(config, (0, 1, 2, 3), engine)
     assert len({result["epochs_run"] for result in results}) > 1  # the runs stopped at different epochs
 
 
-def test_a_task_with_missing_labels_is_masked_in_every_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["exact", "grouped"])
+def test_a_task_with_missing_labels_is_masked_in_every_run(tmp_path: Path, engine: str) -> None:
     table = toy_table(120)
     table.loc[table.index % 4 == 0, "y"] = np.nan  # a quarter of the rows have no label for y
     table.to_csv(tmp_path / "toy.csv", index=False)
     config = small_config(data={"dataset": None, "path": str(tmp_path / "toy.csv")},
                           tasks=[{"name": "y", "column": "y"}, {"name": "k", "column": "k", "kind": "multiclass"}],
                           train={"epochs": 4, "batch_size": 16})
-    check_equal(config)
+    check_equal(config, engine=engine)
 
 
-def test_one_diverging_run_leaves_the_others_as_their_separate_runs() -> None:
+@pytest.mark.parametrize("engine", ["exact", "grouped"])
+def test_one_diverging_run_leaves_the_others_as_their_separate_runs(engine: str) -> None:
     exploding = [{"name": "progression", "column": "progression"}, DIABETES_TASKS[1]]  # mse in units², plain SGD
     config = small_config(tasks=exploding, train={"epochs": 6, "lr": 0.02, "optimizer": "sgd"})
     seeds = tuple(range(6))
-    results = check_equal(config, seeds)
+    results = check_equal(config, seeds, engine)
     statuses = {result["status"] for result in results}
     assert statuses == {"diverged", "completed"}, statuses  # a mixed group: some diverge, some do not
 
@@ -134,18 +144,36 @@ def test_stopping_stops_every_run_with_its_evaluation() -> None:
     assert all(result["metrics"]["test"] for result in results)
 
 
+@pytest.mark.parametrize("model", [
+    {"architecture": "mmoe", "hidden": [8], "n_experts": 3},
+    {"architecture": "soft_sharing", "hidden": [8]},  # a regulariser joins the gradient and the extras
+    {"architecture": "hps", "hidden": [16], "norm": "batch"},  # running statistics per model
+])
+def test_the_exact_engine_trains_any_architecture_as_separate_runs(model: dict[str, Any]) -> None:
+    check_equal(small_config(tasks=DIABETES_TASKS, model=model, train={"epochs": 3, "batch_size": 100}))
+
+
+@pytest.mark.parametrize("strategy", [{"name": "pcgrad"}, {"name": "mgda", "space": "representation"},
+                                      {"name": "gradnorm"}, {"name": "grad_ratio"}])
+def test_the_exact_engine_runs_gradient_strategies_as_separate_runs(strategy: dict[str, Any]) -> None:
+    check_equal(small_config(tasks=DIABETES_TASKS, strategy=strategy, train={"epochs": 3}), (0, 1))
+
+
 # --- what is refused ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("sections", "reason"), [
-    ({"strategy": {"name": "pcgrad"}}, "per-task gradients"),
-    ({"strategy": {"name": "gradnorm"}}, "gradient norms of each model's last shared layer"),
-    ({"strategy": {"name": "grad_ratio"}}, "gradient norms of each model's shared parameters"),
-    ({"model": {"architecture": "mmoe"}}, "architecture 'mmoe'"),
-    ({"model": {"norm": "batch"}}, "model.norm = 'batch'"),
-    ({"train": {"scheduler": "plateau"}}, "train.scheduler = 'plateau'"),
+@pytest.mark.parametrize(("engine", "sections", "reason"), [
+    ("exact", {"strategy": {"name": "pcgrad"}, "train": {"batch_size": 32}}, "with mini-batches"),
+    ("exact", {"train": {"scheduler": "plateau"}}, "train.scheduler = 'plateau'"),
+    ("grouped", {"strategy": {"name": "pcgrad"}}, "per-task gradients"),
+    ("grouped", {"strategy": {"name": "gradnorm"}}, "gradient norms of each model's last shared layer"),
+    ("grouped", {"strategy": {"name": "grad_ratio"}}, "gradient norms of each model's shared parameters"),
+    ("grouped", {"model": {"architecture": "mmoe"}}, "architecture 'mmoe'"),
+    ("grouped", {"model": {"norm": "batch"}}, "model.norm = 'batch'"),
+    ("grouped", {"train": {"scheduler": "plateau"}}, "train.scheduler = 'plateau'"),
+    ("vmap", {}, "no engine 'vmap'"),
 ])
-def test_what_cannot_be_made_exact_is_refused_with_a_reason(sections: dict[str, Any], reason: str) -> None:
-    found = batchable(seeded(small_config(**sections)))
+def test_what_cannot_be_made_exact_is_refused_with_a_reason(engine: str, sections: dict[str, Any], reason: str) -> None:
+    found = batchable(seeded(small_config(**sections)), engine)  # type: ignore[arg-type]
     assert found is not None and reason in found
 
 
