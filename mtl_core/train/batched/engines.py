@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from mtl_core.data import MTLDataset, Split
 from mtl_core.train.batched.evaluation import Outputs, masked_losses
 from mtl_core.train.batched.grouped import GroupedForward, dropout_generator
 from mtl_core.train.batched.stack import ParameterStack
-from mtl_core.train.evaluation import CHUNK_ROWS, split_outputs
+from mtl_core.train.evaluation import CHUNK_ROWS
 from mtl_core.train.losses import stacked_losses
 
 EngineName: TypeAlias = Literal["exact", "grouped"]
@@ -55,10 +55,11 @@ class ExactEngine:
     def __init__(self, stack: ParameterStack, dataset: MTLDataset, device: torch.device) -> None:
         self.stack, self.dataset, self.device = stack, dataset, device
         self.task_names = tuple(dataset.info)
+        self.modules = [list(model.modules()) for model in stack.models]
 
     def train(self) -> None:
-        for model in self.stack.models:
-            model.train()
+        for modules in self.modules:
+            _set_training(modules, True)
 
     def losses(self, train: Split, orders: Sequence[Tensor] | None, start: int, batch: int,
                running: Sequence[int], in_representation: bool) -> StepLosses:
@@ -81,8 +82,8 @@ class ExactEngine:
         return StepLosses(losses, values, counts, representations)
 
     def outputs(self, split: Split, running: Sequence[int]) -> list[Outputs | None]:
-        return [split_outputs(model, split, self.device) if index in running else None
-                for index, model in enumerate(self.stack.models)]
+        return [model_outputs(model, modules, split, self.device) if index in running else None
+                for index, (model, modules) in enumerate(zip(self.stack.models, self.modules, strict=True))]
 
     def finish_gradients(self, running: Sequence[int], clip: float | None) -> None:
         if clip is not None:
@@ -136,6 +137,26 @@ class GroupedEngine:
     def finish_gradients(self, running: Sequence[int], clip: float | None) -> None:
         if clip is not None:
             self.stack.clip_stacked_grad_norm_(clip)
+
+
+@torch.no_grad()
+def model_outputs(model: nn.Module, modules: Sequence[nn.Module], split: Split, device: torch.device) -> Outputs:
+    """``evaluation.split_outputs(model, split, device)``: the same chunks in eval mode, on the CPU; ``modules``
+    is ``list(model.modules())``, to switch modes without walking the module tree twice per call."""
+    was_training = model.training
+    _set_training(modules, False)
+    chunks = [model(split.features[start:start + CHUNK_ROWS].to(device)) for start in range(0, len(split), CHUNK_ROWS)]
+    _set_training(modules, was_training)
+    names = chunks[0].keys() if chunks else ()
+    return {name: torch.cat([chunk[name].float().cpu() for chunk in chunks]) for name in names}
+
+
+def _set_training(modules: Sequence[nn.Module], mode: bool) -> None:
+    """``model.train(mode)`` on the model's module list (``Module.train`` walks the tree and goes through
+    ``Module.__setattr__`` at every call, which costs more than a small model's validation forward pass)."""
+    for module in modules:
+        if module.training != mode:
+            object.__setattr__(module, "training", mode)
 
 
 def make_engine(name: EngineName, stack: ParameterStack, dataset: MTLDataset, device: torch.device) -> Engine:

@@ -15,7 +15,7 @@ with the event its separate run would yield, and no longer joins the steps.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -26,10 +26,10 @@ from torch import Tensor
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import MTLDataset, Split
-from mtl_core.train.batched.engines import EngineName, StepLosses, make_engine
-from mtl_core.train.batched.evaluation import score
+from mtl_core.train.batched.engines import EngineName, StepLosses, make_engine, model_outputs
+from mtl_core.train.batched.evaluation import Outputs, score
 from mtl_core.train.batched.stack import ParameterStack
-from mtl_core.train.evaluation import evaluate, predictions
+from mtl_core.train.evaluation import predictions
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted, Status
 from mtl_core.train.optim import make_optimizer
 from mtl_core.train.schedule import current_lr, make_scheduler, step_scheduler
@@ -68,6 +68,7 @@ class BatchedTrainer:
         self.device, self.task_names, self.in_representation = first.device, first.task_names, first.in_representation
         self.stack = ParameterStack([member.trainer.model for member in self.members])
         self.engine = make_engine(engine, self.stack, dataset, self.device)
+        self.modules = [list(member.trainer.model.modules()) for member in self.members]
         extra = [p for member in self.members for p in member.trainer.strategy.parameters()]
         self.optimizer = make_optimizer(self.config.train, self.stack.parameters.values(), extra)
         self.scheduler = make_scheduler(self.config.train, self.optimizer, first.lr_watch)
@@ -86,12 +87,11 @@ class BatchedTrainer:
             if not self._running():
                 return
             if self.should_stop():
-                for index in self._running():
-                    self._end(index, "stopped", f"stopped by the user before epoch {epoch}", epoch - 1, started)
+                reason = f"stopped by the user before epoch {epoch}"
+                self._finish([(index, "stopped", reason, epoch - 1) for index in self._running()], started)
                 return
             self._epoch(train, epoch, started)
-        for index in self._running():
-            self._end(index, "completed", "", self.config.train.epochs, started)
+        self._finish([(index, "completed", "", self.config.train.epochs) for index in self._running()], started)
 
     def _running(self) -> list[int]:
         return [index for index, member in enumerate(self.members) if member.running]
@@ -117,6 +117,7 @@ class BatchedTrainer:
         evaluations = score(self.dataset, self.dataset.val, self.engine.outputs(self.dataset.val, running))
         step_scheduler(self.scheduler, None)  # cosine or step: the same rate for every run (plateau is refused)
         now = time.perf_counter()
+        stopping: list[tuple[int, Status, str, int]] = []
         for index in running:
             member, (val_loss, val_metrics) = self.members[index], evaluations[index]
             if member.trainer.selection.update(epoch, val_loss, val_metrics):
@@ -125,7 +126,8 @@ class BatchedTrainer:
             member.events.append(EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start,
                                             now - started, {"lr": lr, **extras}))
             if member.trainer.selection.exhausted:
-                self._end(index, "completed", member.trainer.selection.stop_reason(), epoch, started)
+                stopping.append((index, "completed", member.trainer.selection.stop_reason(), epoch))
+        self._finish(stopping, started)
 
     def _train_epoch(self, train: Split, epoch: int, started: float) -> dict[int, tuple[dict[str, float], ...]]:
         """One pass over the training rows in each run's own order; per running run its mean train loss,
@@ -152,8 +154,7 @@ class BatchedTrainer:
         summaries = {}
         for index in self._running():
             if not finite[index]:
-                self._end(index, "diverged", f"the model's parameters became nan or inf at epoch {epoch}", epoch - 1,
-                          started)
+                self._diverge(index, f"the model's parameters became nan or inf at epoch {epoch}", epoch - 1, started)
                 continue
             summaries[index] = self._summary(self.members[index], (loss_sums[index] / counts[index].clamp(min=1)).tolist())
         return summaries
@@ -250,28 +251,40 @@ class BatchedTrainer:
             bad = next(((name, value) for name, value in zip(self.task_names, row, strict=True)
                         if not np.isfinite(value)), None)
             if bad is not None:
-                self._end(index, "diverged", f"loss of task {bad[0]!r} became {bad[1]} at epoch {epoch}", epoch - 1,
-                          started)
+                self._diverge(index, f"loss of task {bad[0]!r} became {bad[1]} at epoch {epoch}", epoch - 1, started)
 
-    def _end(self, index: int, status: Status, reason: str, epochs_run: int, started: float) -> None:
-        """Append run ``index``'s RunEnded: its final evaluation, on its selected weights, as Trainer._ended."""
-        member = self.members[index]
-        member.running = False
-        if status == "diverged":
-            member.events.append(RunEnded("diverged", reason, epochs_run, time.perf_counter() - started))
-            return
-        model = member.trainer.model
-        if member.best_state is not None:  # the selected epoch's weights are the ones evaluated
-            model.load_state_dict(member.best_state)
-        test_predictions = predictions(model, self.dataset, self.dataset.test, self.device)
-        if not _all_finite(test_predictions):  # the last update overflowed the outputs
-            reason = f"the model's outputs became nan or inf after epoch {epochs_run}"
-            member.events.append(RunEnded("diverged", reason, epochs_run, time.perf_counter() - started))
-            return
-        _, val_metrics = evaluate(model, self.dataset, self.dataset.val, self.device)
-        _, test_metrics = evaluate(model, self.dataset, self.dataset.test, self.device)
-        member.events.append(RunEnded(status, reason, epochs_run, time.perf_counter() - started,
-                                      metrics={"val": val_metrics, "test": test_metrics}, predictions=test_predictions))
+    def _diverge(self, index: int, reason: str, epochs_run: int, started: float) -> None:
+        """End run ``index`` 'diverged', without an evaluation, as Trainer._ended does."""
+        self.members[index].running = False
+        self.members[index].events.append(RunEnded("diverged", reason, epochs_run, time.perf_counter() - started))
+
+    def _finish(self, ends: Sequence[tuple[int, Status, str, int]], started: float) -> None:
+        """End runs (index, status, reason, epochs run) as Trainer._ended does: the selected epoch's weights,
+        test predictions ('diverged' when they are not finite), then the validation and test metrics, computed
+        for all these runs at once."""
+        evaluated: dict[int, tuple[Status, str, int, dict[str, dict[str, Any]]]] = {}
+        for index, status, reason, epochs_run in ends:
+            member = self.members[index]
+            member.running = False
+            if member.best_state is not None:
+                member.trainer.model.load_state_dict(member.best_state)
+            test_predictions = predictions(member.trainer.model, self.dataset, self.dataset.test, self.device)
+            if not _all_finite(test_predictions):  # the last update overflowed the outputs
+                self._diverge(index, f"the model's outputs became nan or inf after epoch {epochs_run}", epochs_run,
+                              started)
+            else:
+                evaluated[index] = (status, reason, epochs_run, test_predictions)
+        val, test = (score(self.dataset, split, self._outputs(split, evaluated))
+                     for split in (self.dataset.val, self.dataset.test))
+        for index, (status, reason, epochs_run, test_predictions) in evaluated.items():
+            self.members[index].events.append(RunEnded(
+                status, reason, epochs_run, time.perf_counter() - started,
+                metrics={"val": val[index][1], "test": test[index][1]}, predictions=test_predictions))
+
+    def _outputs(self, split: Split, indices: Collection[int]) -> list[Outputs | None]:
+        """The raw outputs of the models ``indices`` (their own forward pass) on ``split``."""
+        return [model_outputs(member.trainer.model, self.modules[index], split, self.device) if index in indices
+                else None for index, member in enumerate(self.members)]
 
 
 def _all_finite(by_task: dict[str, dict[str, Any]]) -> bool:
