@@ -3,6 +3,7 @@
 import streamlit as st
 
 import mtl_core
+from pages._entry import entering
 from pages._state import restore_link, show_link_warnings
 
 st.set_page_config(page_title="MTL Lab", page_icon=":material/hub:", layout="wide")
@@ -19,4 +20,5 @@ restore_link()
 show_link_warnings()
 st.sidebar.caption(f"MTL Lab {mtl_core.__version__}: multi-task learning, interactively.")
 mtl_core.warm_up()
-navigation.run()
+with entering():
+    navigation.run()

@@ -19,6 +19,9 @@ from mtl_core.weighting import available
 from pages._state import (
     COMPARE_JOB_ID, comparison_settings, current_config, job_id, set_comparison_settings, set_job_id, sync_link,
 )
+from pages._entry import through_entry
+
+through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
 POLL_S = 1.0
 

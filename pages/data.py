@@ -17,6 +17,9 @@ from pages._forms import schema_form
 from pages._state import current_config, set_config, sync_link
 from pages._widgets import dataset_picker
 from pages._tasks import split_settings, task_editor
+from pages._entry import through_entry
+
+through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
 SOURCES = ("Built-in data set", "Upload a table")
 

@@ -5,6 +5,9 @@ import streamlit as st
 from mtl_core.config import ExperimentConfig
 from mtl_core.presets import PRESETS, Preset
 from pages._state import set_config
+from pages._entry import through_entry
+
+through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
 PICTURE = """
 digraph mtl {

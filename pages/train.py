@@ -14,6 +14,9 @@ from mtl_core.jobs import JobSnapshot, job_manager
 from pages._state import current_config, job_id, set_config, set_job_id, sync_link
 from pages._train_views import live_charts, progress_line, results_section, share_box
 from pages._widgets import model_settings, strategy_picker, training_settings
+from pages._entry import through_entry
+
+through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
 POLL_S = 1.0  # seconds between two reads of a running job's events
 
