@@ -35,8 +35,9 @@ class ParameterStack:
 
     def zero_model_grads(self) -> None:
         """Forget every model's own gradients (set to None, as ``optimizer.zero_grad(set_to_none=True)``)."""
-        for model in self.models:
-            model.zero_grad(set_to_none=True)
+        for parameters in self.by_model:
+            for parameter in parameters.values():
+                parameter.grad = None
 
     def gather_grads(self, running: Sequence[int]) -> None:
         """Stacked gradients from the running models' own ones (zeros in the slices of the others).
