@@ -1,0 +1,183 @@
+"""The dashboard's own speed, measured in a real browser against ``streamlit run``: ``python -m bench.dashboard``.
+
+Three numbers, each against a baseline taken on the same machine in the same session:
+
+- start-up: seconds from launching ``streamlit run app.py`` to the Home page drawn in the browser
+  (and to the server's health check, for scale);
+- training speed: epochs per second of one config trained from the Train page (the job's own time,
+  read from the page when it completes) divided by epochs per second of ``python -m mtl_core run`` on
+  the same config (RESULTS ``duration_s``), run alternately; target ≥ 0.8×;
+- responsiveness: while a long run trains in the same session, the time from changing a setting (the
+  seed, Enter) to its effect (the address bar's share link holding the new value); median, target ≤ 0.5 s.
+
+Uses the browser suite's server and browser helpers (``tests/browser/support.py``): Debian's chromium,
+a free port, the tests' data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mtl_core.config import ExperimentConfig
+from mtl_core.presets import preset
+from mtl_core.share import query_string
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, playwright_sync, stop, wait_healthy
+
+SECTION = "## Dashboard: start-up, training speed, responsiveness"
+OUTPUT = ROOT / "docs" / "benchmarks.md"
+expect = playwright_sync.expect
+ENV = {**os.environ, "MTL_DATA_DIR": os.environ.get("MTL_DATA_DIR", str(ROOT.parent / "shared" / "data"))}
+LAUNCHED: list[float] = []  # perf_counter at launch, then when the health check first answered
+
+
+@contextmanager
+def served() -> Iterator[str]:
+    """``streamlit run app.py`` on a free port, healthy; yields its URL (the launch time is in ``LAUNCHED``)."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+               "--server.port", str(port)]
+    LAUNCHED[:] = [time.perf_counter()]
+    server = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, server)
+        LAUNCHED.append(time.perf_counter())
+        yield url
+    finally:
+        stop(server)
+
+
+def startup(browser: Any) -> tuple[float, float]:
+    """(seconds to the health check, seconds to the Home page drawn) after launching a fresh server."""
+    with served() as url:
+        page = browser.new_page()
+        page.goto(url)
+        expect(page.get_by_text("Start from a preset")).to_be_visible(timeout=60_000)
+        drawn = time.perf_counter() - LAUNCHED[0]
+        page.close()
+    return LAUNCHED[1] - LAUNCHED[0], drawn
+
+
+def dashboard_epochs_per_s(browser: Any, url: str, config: ExperimentConfig) -> float:
+    """Train ``config`` from the Train page; epochs per second from the job's time shown when it completes."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(f"{url}/train?{query_string(config)}")
+    expect(page.get_by_role("button", name="Start")).to_be_enabled(timeout=60_000)
+    page.get_by_role("button", name="Start").click()
+    done = page.get_by_text(re.compile(rf"completed: epoch {config.train.epochs} of {config.train.epochs}, "))
+    expect(done).to_be_visible(timeout=600_000)
+    seconds = float(re.search(r", ([0-9.]+) s", done.inner_text()).group(1))  # type: ignore[union-attr]
+    page.close()
+    return config.train.epochs / seconds
+
+
+def cli_epochs_per_s(config: ExperimentConfig) -> float:
+    """The same config through ``python -m mtl_core run``; epochs per second from RESULTS ``duration_s``."""
+    with tempfile.TemporaryDirectory() as folder:
+        path, out = Path(folder) / "config.toml", Path(folder) / "results.json"
+        path.write_text(config.to_toml(), encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "mtl_core", "run", str(path), "--out", str(out), "--quiet"],
+                       cwd=ROOT, env=ENV, check=True)
+        return config.train.epochs / json.loads(out.read_text(encoding="utf-8"))["duration_s"]
+
+
+def click_latencies(browser: Any, url: str, clicks: int) -> list[float]:
+    """While a long run trains, change the seed ``clicks`` times; seconds until the share link shows each value."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(f"{url}/train?train.epochs=100000")
+    expect(page.get_by_role("button", name="Start")).to_be_enabled(timeout=60_000)
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text(re.compile(r"running: epoch \d+ of 100000"))).to_be_visible(timeout=60_000)
+    seconds = []
+    for value in range(1, clicks + 1):
+        field = page.get_by_label("Seed", exact=True)
+        field.fill(str(value))
+        started = time.perf_counter()
+        field.press("Enter")
+        expect(page).to_have_url(re.compile(rf"train\.seed={value}(&|$)"), timeout=30_000)
+        seconds.append(time.perf_counter() - started)
+    page.get_by_role("button", name="Stop").click()
+    page.close()
+    return seconds
+
+
+def measure(repeats: int, epochs: int, clicks: int) -> dict[str, Any]:
+    config = ExperimentConfig.from_dict(preset("wine-seed").config()).with_overrides([f"train.epochs={epochs}"])
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        starts = [startup(browser) for _ in range(repeats)]
+        with served() as url:
+            dashboard, cli = [], []
+            for _ in range(repeats):  # alternate, so a busy spell hits both sides
+                dashboard.append(dashboard_epochs_per_s(browser, url, config))
+                cli.append(cli_epochs_per_s(config))
+            latencies = click_latencies(browser, url, clicks)
+        browser.close()
+    return {"starts": starts, "dashboard": dashboard, "cli": cli, "latencies": latencies, "config": config}
+
+
+def report(results: dict[str, Any], command: str) -> str:
+    starts, dashboard, cli, latencies = (results[key] for key in ("starts", "dashboard", "cli", "latencies"))
+    ratios = [d / c for d, c in zip(dashboard, cli, strict=True)]
+    healthy, drawn = zip(*starts, strict=True)
+    median_click = statistics.median(latencies)
+    config: ExperimentConfig = results["config"]
+    return "\n".join([
+        SECTION, "",
+        f"Command: `{command}` ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; Debian chromium headless).", "",
+        f"- Start-up, `streamlit run app.py` to the Home page drawn: median {statistics.median(drawn):.2f} s "
+        f"(runs: {', '.join(f'{value:.2f}' for value in drawn)}); the server's health check answers after "
+        f"{statistics.median(healthy):.2f} s. The Home page imports no PyTorch; the engine loads in the "
+        f"background while it is drawn.",
+        f"- Training speed, the seed preset ({config.data.source}, {config.train.epochs} full-batch epochs): "
+        f"dashboard {statistics.median(dashboard):.0f} epochs/s, `python -m mtl_core run` "
+        f"{statistics.median(cli):.0f} epochs/s; ratio median {statistics.median(ratios):.2f}× "
+        f"(runs: {', '.join(f'{ratio:.2f}' for ratio in ratios)}). Target ≥ 0.8×: "
+        f"{'met' if statistics.median(ratios) >= 0.8 else 'not met'}.",
+        f"- Responsiveness while a run trains: changing a setting shows in the share link after a median "
+        f"{median_click:.3f} s (max {max(latencies):.3f} s over {len(latencies)} changes). Target ≤ 0.5 s: "
+        f"{'met' if median_click <= 0.5 else 'not met'}.", "",
+    ])
+
+
+def write_section(text: str, path: Path = OUTPUT) -> None:
+    """Replace this benchmark's section of ``path`` (or append it), leaving other sections alone."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
+    start = old.find(SECTION)
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        following = old.find("\n## ", start + len(SECTION))
+        new = old[:start] + text + (old[following + 1:] if following >= 0 else "")
+    path.write_text(new, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3000)
+    parser.add_argument("--clicks", type=int, default=10)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    text = report(measure(args.repeats, args.epochs, args.clicks), "python -m bench.dashboard")
+    print(text)
+    if not args.no_write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
