@@ -115,3 +115,18 @@ def test_a_settings_error_is_shown_and_start_stays_off() -> None:
     at.button(key="train.start").click().run()
     assert not at.exception and any("nosuchtask" in error.value for error in at.error)
     assert "job_id" not in at.session_state
+
+
+def test_leaving_the_page_and_coming_back_finds_the_run_still_going() -> None:
+    at = open_app("pages/train.py")
+    at.number_input(key="train.epochs").set_value(5000).run()
+    at.button(key="train.start").click().run()
+    current = at.session_state["job_id"]
+    assert job_manager().wait_for_events(current, 2, timeout=60)
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.session_state["job_id"] == current and job_manager().status(current) == "running"
+    assert at.get("progress")[0].proto.text.startswith("running: epoch ")
+    assert not at.button(key="train.stop").disabled and at.button(key="train.start").disabled
+    at.button(key="train.stop").click().run()
+    assert job_manager().wait(current, timeout=60) and job_manager().status(current) == "stopped"

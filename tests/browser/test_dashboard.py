@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from mtl_core.config import ExperimentConfig
+from mtl_core.experiment import resolve
+from mtl_core.presets import PRESETS, preset
 from tests.browser.support import (  # noqa: F401  (app_url, browser, page are fixtures)
     SETTLE_MS, app_url, browser, expect, open_train, page, ready, set_number,
 )
@@ -117,4 +120,22 @@ def test_a_two_seed_comparison_shows_its_table_and_pareto_plot(app_url: str, pag
     expect(page.get_by_test_id("stDataFrame")).to_have_count(1, timeout=SETTLE_MS)
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2, timeout=SETTLE_MS)
     expect(page.get_by_test_id("stPlotlyChart").filter(has_text="static weights")).to_have_count(1, timeout=SETTLE_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+@pytest.mark.parametrize("key", [item.key for item in PRESETS if item.key != "wine-seed"])
+def test_every_other_preset_trains_and_draws_all_its_charts(app_url: str, page: Any, key: str) -> None:
+    page.goto(app_url)
+    expect(page.get_by_text("Start from a preset")).to_be_visible(timeout=30_000)
+    page.locator(f".st-key-home-preset-{key} button").click()
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
+    ready(page)
+    set_number(page, "Epochs", "2")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("completed: epoch 2 of 2")).to_be_visible(timeout=90_000)
+    config = ExperimentConfig.from_dict(preset(key).config())
+    tasks = resolve(config).tasks
+    regression = sum(task.kind == "regression" for task in tasks)
+    charts = 1 + regression + 2 * (len(tasks) - regression)  # losses (the other tabs hold two more) + per task
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(charts + 2, timeout=SETTLE_MS)
     expect(page.get_by_test_id("stException")).to_have_count(0)
