@@ -1,4 +1,4 @@
-"""Wall time of a single-task vs multi-task comparison as a ratio to one multi-task run: ``python -m bench.compare_speed``.
+"""Single-task vs multi-task comparison: wall time as a ratio to one multi-task run (``python -m bench.compare_speed``).
 
 The comparison of T tasks over N seeds trains (T + 1) × N models: N multi-task runs and, per seed, one
 single-task model per task. Measured in one process, one thread, on the config ``examples/wine_three_tasks.toml``
@@ -142,7 +142,8 @@ def spread(values: Sequence[float], unit: str = "×") -> str:
         return "not measured"
     if len(values) == 1:
         return f"{values[0]:.2f}{unit} (1 repeat)"
-    return f"{statistics.median(values):.2f}{unit} (min {min(values):.2f}, max {max(values):.2f}, {len(values)} repeats)"
+    median, low, high = statistics.median(values), min(values), max(values)
+    return f"{median:.2f}{unit} (min {low:.2f}, max {high:.2f}, {len(values)} repeats)"
 
 
 def machine() -> str:

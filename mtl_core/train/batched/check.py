@@ -23,8 +23,10 @@ def batchable(configs: Sequence[ExperimentConfig], engine: EngineName = "exact")
     batched pass for all models) takes MLP hps, routed and single_task models without batch norm, trained by
     a strategy that weighs each run's losses from those losses alone.
 
-    >>> batchable([ExperimentConfig.from_dict({"strategy": {"name": "pcgrad"}, "train": {"batch_size": 32}})])
-    "strategy 'pcgrad' with mini-batches: a batch without a labelled row skips one run's shared update, which one optimiser over all runs cannot skip; use train.batch_size = 0 (full batch)"
+    >>> batchable([ExperimentConfig.from_dict({"strategy": {"name": "pcgrad"}, "train": {"batch_size": 32}})])[:40]
+    "strategy 'pcgrad' with mini-batches: a b"
+    >>> batchable([ExperimentConfig.from_dict({"train": {"seed": seed}}) for seed in range(5)]) is None
+    True
     """
     if engine not in ENGINES:
         return f"no engine {engine!r} (engines: {', '.join(ENGINES)})"

@@ -156,7 +156,8 @@ class BatchedTrainer:
             if not finite[index]:
                 self._diverge(index, f"the model's parameters became nan or inf at epoch {epoch}", epoch - 1, started)
                 continue
-            summaries[index] = self._summary(self.members[index], (loss_sums[index] / counts[index].clamp(min=1)).tolist())
+            means = (loss_sums[index] / counts[index].clamp(min=1)).tolist()
+            summaries[index] = self._summary(self.members[index], means)
         return summaries
 
     def _summary(self, member: Member, means: list[float]) -> tuple[dict[str, float], ...]:

@@ -13,6 +13,7 @@ import pytest
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import TaskInfo
 from mtl_core.errors import ConfigError
+from mtl_core.tasks import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from mtl_core.experiment import run_to_results
 from mtl_core.train.batched import batchable, run_batched
 from mtl_core.train.batched.metrics import batched_task_metrics
@@ -56,8 +57,8 @@ def assert_same_runs(batched: list[dict[str, Any]], separate: list[dict[str, Any
     for one, other in zip(batched, separate, strict=True):
         for key in ("config", "status", "reason", "epochs_run", "best_epoch", "run", "environment"):
             assert one[key] == other[key], key
-        timeless = [[{k: v for k, v in entry.items() if k not in ("duration_s", "elapsed_s")} for entry in result["history"]]
-                    for result in (one, other)]
+        timeless = [[{k: v for k, v in entry.items() if k not in ("duration_s", "elapsed_s")}
+                     for entry in result["history"]] for result in (one, other)]
         if engine == "exact":  # every trained number is the separate run's, bit for bit
             assert one["predictions"] == other["predictions"]
             assert [entry["train_loss"] for entry in timeless[0]] == [entry["train_loss"] for entry in timeless[1]]
@@ -66,7 +67,8 @@ def assert_same_runs(batched: list[dict[str, Any]], separate: list[dict[str, Any
         assert_close(timeless[0], timeless[1], "history", TOLERANCE[engine])
 
 
-def check_equal(config: ExperimentConfig, seeds: tuple[int, ...] = SEEDS, engine: str = "exact") -> list[dict[str, Any]]:
+def check_equal(config: ExperimentConfig, seeds: tuple[int, ...] = SEEDS,
+                engine: str = "exact") -> list[dict[str, Any]]:
     configs = seeded(config, seeds)
     assert batchable(configs, engine) is None  # type: ignore[arg-type]
     batched = run_batched(configs, engine=engine)  # type: ignore[arg-type]
@@ -200,10 +202,11 @@ def test_vectorised_metrics_equal_scikit_learn_model_by_model(kind: str) -> None
             info, true = TaskInfo("t", kind, "bce", 1, ("0", "1")), rng.integers(0, 2, rows).astype(float)
             natural = rng.random((3, rows)).round(1 + trial % 2)  # rounding makes ties
         else:
-            info, true = TaskInfo("t", kind, "cross_entropy", 3, ("a", "b", "c")), rng.integers(0, 3, rows).astype(float)
+            info = TaskInfo("t", kind, "cross_entropy", 3, ("a", "b", "c"))
+            true = rng.integers(0, 3, rows).astype(float)
             logits = rng.normal(size=(3, rows, 3)).round(1)
             natural = np.exp(logits) / np.exp(logits).sum(axis=2, keepdims=True)
-        names = ("mse", "rmse", "mae", "r2") if kind == "regression" else ("accuracy", "f1", "precision", "recall", "auc")
+        names = REGRESSION_METRICS if kind == "regression" else CLASSIFICATION_METRICS
         for model, values in enumerate(batched_task_metrics(true, natural, info, names)):
             expected = {k: None if v is None or not math.isfinite(v) else v
                         for k, v in task_metrics(true, natural[model], info, names).items()}
