@@ -18,6 +18,7 @@ import copy
 import io
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -42,6 +43,7 @@ Work: TypeAlias = Callable[[Callable[[], bool], Callable[[int, int, str], None]]
 """A job's work: ``work(should_stop, report)`` returns a results dict; ``report(done, total, label)``."""
 JobStatus: TypeAlias = Literal["queued", "running", "completed", "diverged", "stopped", "failed"]
 ACTIVE: frozenset[str] = frozenset({"queued", "running"})
+SWITCH_INTERVAL_S = 0.0005  # see JobManager._serve
 KEEP_FINISHED = 100  # finished jobs remembered; older ones are forgotten so a long-lived server stays small
 
 logger = logging.getLogger(__name__)
@@ -106,11 +108,16 @@ class JobManager:
         if max_running is not None and max_running < 1:
             raise ValueError(f"max_running = {max_running}: at least one job must be able to run")
         self.max_running = max_running or os.cpu_count() or 1
+        # the cores shared out between the jobs that may run at once: more threads than cores make every
+        # run wait for the slowest thread at each operation (a run's own train.threads still wins)
+        self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_running)
         self.keep_finished = keep_finished
         self._changed = threading.Condition(threading.Lock())  # notified on every event and status change
         self._jobs: dict[str, _Job] = {}  # in submission order
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
+        self._ready: deque[_Job] = deque()  # started jobs a worker has not picked up yet
+        self._workers: list[threading.Thread] = []
 
     def submit(self, config: ExperimentConfig) -> str:
         """Check the config, load its data and build the model now, then queue the run; returns the job id.
@@ -252,8 +259,30 @@ class JobManager:
             job = self._jobs[self._queue.popleft()]
             job.status, job.started_at = "running", time.monotonic()
             self._running.add(job.job_id)
-            threading.Thread(target=self._work, args=(job,), name=f"mtl-job-{job.job_id}", daemon=True).start()
+            self._ready.append(job)
+            if len(self._workers) < self.max_running:
+                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
+                worker = threading.Thread(target=self._serve, name=f"mtl-worker-{len(self._workers)}", daemon=True)
+                self._workers.append(worker)
+                worker.start()
         self._changed.notify_all()
+
+    def _serve(self) -> None:
+        """A worker thread for the manager's lifetime: take the next started job, run it, wait for another.
+
+        Long-lived workers, not a thread per job: PyTorch's CPU thread pool belongs to the thread that
+        uses it, and each new training thread would start (and leave behind) a pool of its own, which
+        measurably slows every later run on a small machine. For the same reason of sharing one
+        interpreter with a busy page server, the interpreter's thread switch interval is lowered to
+        ``SWITCH_INTERVAL_S`` once workers exist: a training step releases the interpreter lock at every
+        tensor operation, and with the default 5 ms it waits that long for it whenever a page is drawn.
+        """
+        torch.set_num_threads(self.threads_per_job)
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._ready))
+                job = self._ready.popleft()
+            self._work(job)
 
     def _work(self, job: _Job) -> None:
         """The worker thread: consume the run's events into the buffer (or do the work), then record how it ended."""

@@ -33,23 +33,27 @@ def progress_line(snapshot: JobSnapshot) -> None:
     st.progress(min(done / total, 1.0), text=text)
 
 
+VIEWS = ("Losses", "Task weights", "Validation metrics")
+
+
 def live_charts(snapshot: JobSnapshot) -> None:
-    """Per-task loss curves (log scale, smoothing), the task weights over time, and validation metrics."""
-    losses, weights, metrics = st.tabs(["Losses", "Task weights", "Validation metrics"])
-    with losses:
+    """One view at a time (only it is built on each refresh): per-task loss curves (log scale, smoothing),
+    the weight each task gets per epoch, or the validation metrics."""
+    rows = viz.epoch_rows(snapshot.events)  # read once; every figure below takes these rows
+    view = st.segmented_control("Show", VIEWS, default=VIEWS[0], key="train.view", label_visibility="collapsed")
+    if view == "Task weights":
+        st.plotly_chart(viz.weight_curves(rows), key="train.weight_chart")
+    elif view == "Validation metrics":
+        st.plotly_chart(viz.metric_curves(rows), key="train.metric_chart")
+        if rows and rows[-1].get("metrics"):
+            st.caption(f"Validation metrics after epoch {rows[-1]['epoch']}")
+            st.dataframe(shown(viz.metrics_table(rows[-1]["metrics"])), key="train.val_metrics")
+    else:
         left, right = st.columns([1, 3])
         log_y = left.toggle("Log scale", key="train.log_y")
         smoothing = right.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="train.smoothing",
                                  help="exponential moving average of each curve; 0 shows the raw values")
-        st.plotly_chart(viz.loss_curves(snapshot.events, log_y=log_y, smoothing=smoothing), key="train.loss_chart")
-    with weights:
-        st.plotly_chart(viz.weight_curves(snapshot.events), key="train.weight_chart")
-    with metrics:
-        st.plotly_chart(viz.metric_curves(snapshot.events), key="train.metric_chart")
-        rows = viz.epoch_rows(snapshot.events)
-        if rows and rows[-1].get("metrics"):
-            st.caption(f"Validation metrics after epoch {rows[-1]['epoch']}")
-            st.dataframe(shown(viz.metrics_table(rows[-1]["metrics"])), key="train.val_metrics")
+        st.plotly_chart(viz.loss_curves(rows, log_y=log_y, smoothing=smoothing), key="train.loss_chart")
 
 
 def shown(table: Any) -> Any:

@@ -18,7 +18,7 @@ from pages._entry import through_entry
 
 through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
-POLL_S = 1.0  # seconds between two reads of a running job's events
+POLL_S = 2.0  # seconds between two reads of a running job's events
 
 
 def build_config(base: ExperimentConfig, model: Mapping[str, Any], strategy: Mapping[str, Any],

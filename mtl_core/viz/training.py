@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
@@ -16,6 +18,7 @@ from mtl_core.train.events import EpochEnded, Event
 
 PALETTE: tuple[str, ...] = tuple(qualitative.Plotly)
 MARKERS_UP_TO = 50  # epochs: fewer points are drawn with markers so a short run stays readable
+MAX_POINTS = 400  # points drawn per curve (about one per pixel column); longer runs are thinned evenly
 EVERY_TICK_UP_TO = 12  # epochs: a tick per epoch, so a short run shows no fractional epochs
 SPLIT_DASH = {"train": "solid", "val": "dash"}
 PANELS_PER_ROW = 3  # metric_curves: small multiples, at most this many side by side
@@ -44,8 +47,9 @@ def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
                       if row.get(f"{split}_loss", {}).get(task) is not None]
             if points:
                 epochs, losses = zip(*points, strict=True)
+                x, y = _shown(epochs, smooth(losses, smoothing))
                 figure.add_trace(go.Scatter(
-                    x=epochs, y=smooth(losses, smoothing), mode=mode, name=f"{task} ({split})", legendgroup=task,
+                    x=x, y=y, mode=mode, name=f"{task} ({split})", legendgroup=task,
                     line={"color": colour, "dash": dash},
                 ))
     smoothed = f", smoothed {smoothing:g}" if smoothing else ""
@@ -56,6 +60,20 @@ def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
         legend={"orientation": "h", "yanchor": "top", "y": -0.18},
     )
     return figure
+
+
+def _shown(epochs: Sequence[float], values: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
+    """A curve as arrays (plotly takes them without checking each value), thinned to ``MAX_POINTS``.
+
+    A live run of thousands of epochs is redrawn every second: evenly spaced epochs, the first and
+    the last always among them, keep the figure small and its shape intact.
+    """
+    x = np.asarray(epochs, dtype=float)
+    y = np.asarray([math.nan if value is None else value for value in values], dtype=float)
+    if len(x) > MAX_POINTS:
+        keep = np.unique(np.linspace(0, len(x) - 1, MAX_POINTS).round().astype(int))
+        x, y = x[keep], y[keep]
+    return x, y
 
 
 def smooth(values: Sequence[float], weight: float) -> list[float]:
@@ -90,7 +108,7 @@ def weight_curves(items: Iterable[Event | Mapping[str, Any]]) -> go.Figure:
     record none; the figure is then empty with a note saying so.
 
     >>> figure = weight_curves([{"epoch": 1, "train_loss": {"a": 1.0}, "weights": {"a": 0.25}}])
-    >>> [(trace.name, list(trace.y)) for trace in figure.data]
+    >>> [(trace.name, trace.y.tolist()) for trace in figure.data]
     [('a', [0.25])]
     """
     rows = epoch_rows(items)
@@ -100,8 +118,8 @@ def weight_curves(items: Iterable[Event | Mapping[str, Any]]) -> go.Figure:
         points = [(row["epoch"], row["weights"][task]) for row in rows
                   if (row.get("weights") or {}).get(task) is not None]
         if points:
-            epochs, weights = zip(*points, strict=True)
-            figure.add_trace(go.Scatter(x=epochs, y=weights, mode=mode, name=task, line={"color": colour}))
+            x, y = _shown(*zip(*points, strict=True))
+            figure.add_trace(go.Scatter(x=x, y=y, mode=mode, name=task, line={"color": colour}))
     figure.update_layout(title="Task weight by epoch (mean over the epoch's steps)", xaxis_title="epoch",
                          yaxis_title="weight", xaxis_dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None,
                          height=380, margin=MARGIN, legend={"orientation": "h", "yanchor": "top", "y": -0.18})
@@ -120,7 +138,7 @@ def metric_curves(items: Iterable[Event | Mapping[str, Any]], metrics: Mapping[s
             shows the first metric of its entries.
 
     >>> figure = metric_curves([{"epoch": 1, "metrics": {"a": {"r2": 0.5, "mse": 1.0}}}], {"a": "mse"})
-    >>> [(trace.name, list(trace.y)) for trace in figure.data]
+    >>> [(trace.name, trace.y.tolist()) for trace in figure.data]
     [('a: mse', [1.0])]
     """
     rows = epoch_rows(items)
@@ -140,8 +158,8 @@ def metric_curves(items: Iterable[Event | Mapping[str, Any]], metrics: Mapping[s
     for index, (task, metric) in enumerate(chosen.items()):
         points = [(row["epoch"], row["metrics"][task][metric]) for row in rows
                   if metric in ((row.get("metrics") or {}).get(task) or {})]
-        epochs, values = zip(*points, strict=True)
-        figure.add_trace(go.Scatter(x=epochs, y=values, mode=mode, name=f"{task}: {metric}",
+        x, y = _shown(*zip(*points, strict=True))
+        figure.add_trace(go.Scatter(x=x, y=y, mode=mode, name=f"{task}: {metric}",
                                     line={"color": colours.get(task, PALETTE[0])}),
                          row=index // columns + 1, col=index % columns + 1)
     figure.update_xaxes(title_text="epoch", dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None)
@@ -173,15 +191,15 @@ def eta_seconds(items: Iterable[Event | Mapping[str, Any]], epochs_total: int) -
     if not rows or not durations:
         return None
     done = max(int(row["epoch"]) for row in rows)
-    return max(epochs_total - done, 0) * (sum(durations) / len(durations))
+    return max(epochs_total - done, 0) * (math.fsum(durations) / len(durations))
 
 
 def epoch_rows(items: Iterable[Event | Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The per-epoch entries among events or history entries, as dicts with epoch, train_loss and val_loss."""
     rows: list[dict[str, Any]] = []
     for item in items:
-        if isinstance(item, EpochEnded):
-            rows.append(item.to_dict())
+        if isinstance(item, EpochEnded):  # a shallow view: the figures only read it, and a live run has thousands
+            rows.append({field.name: getattr(item, field.name) for field in fields(item)})
         elif isinstance(item, Mapping) and "epoch" in item and item.get("type", "epoch_ended") == "epoch_ended":
             rows.append(dict(item))
     return rows
