@@ -49,7 +49,8 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
         )
     if table.empty:
         raise DataError(f"{label} has a header but no rows")
-    table.columns = [str(column).strip() for column in table.columns]
+    names = [str(column).strip() for column in table.columns]
+    table.columns = [name or f"Unnamed: {index}" for index, name in enumerate(names)]  # a blank header cell, as pandas names it
     return table
 
 

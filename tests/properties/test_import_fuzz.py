@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mtl_core.config import DataConfig
@@ -36,6 +36,7 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=tables(), delimiter=st.sampled_from([",", ";", "\t"]), encoding=st.sampled_from(["utf-8", "utf-8-sig",
                                                                                                 "latin-1", "utf-16"]))
+@example(table=pd.DataFrame({"#0": [None], " ": [None]}), delimiter=",", encoding="utf-8")  # a blank header cell
 def test_random_tables_give_a_dataset_or_an_mtl_error(table: pd.DataFrame, delimiter: str, encoding: str) -> None:
     text = table.to_csv(sep=delimiter, index=False)
     try:

@@ -32,3 +32,8 @@ def test_an_upload_is_stored_once_and_trains_by_path() -> None:
 def test_a_bad_upload_is_refused_with_its_name_and_nothing_is_stored(name: str, payload: bytes, words: str) -> None:
     with pytest.raises(DataError, match=words):
         save_upload(name, payload)
+
+
+def test_a_blank_header_cell_gets_a_name_as_pandas_gives_empty_ones() -> None:
+    _, table = save_upload("blank.csv", b"a, \n1,2\n3,4\n")
+    assert table.columns.tolist() == ["a", "Unnamed: 1"]
