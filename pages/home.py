@@ -11,7 +11,7 @@ through_entry()  # a deep link on a fresh server: run the entry file, which runs
 
 PICTURE = """
 digraph mtl {
-  rankdir=LR; bgcolor="transparent"; node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11];
+  rankdir=LR; bgcolor="transparent"; node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=14];
   x [label="input\\n(a table row or an image)", fillcolor="#e8eef9"];
   trunk [label="shared layers\\n(learn from every task)", fillcolor="#cfdcf5"];
   a [label="head: quality\\n(regression)", fillcolor="#fdebd3"]; b [label="head: good?\\n(classification)", fillcolor="#dff3e4"];
@@ -30,15 +30,14 @@ def choose(item: Preset) -> None:
 
 
 st.title("MTL Lab")
-left, right = st.columns([3, 2])
-left.markdown(
+st.markdown(
     "**Multi-task learning** trains one network on several tasks at once: the layers they share learn "
     "from every task's examples, and each task keeps a small head of its own. When the tasks are related, "
     "sharing acts as extra data and a regulariser; when they pull in different directions, one task's "
     "gradient can undo another's, and how the losses are weighted decides who wins. MTL Lab lets you train "
     "such models live, watch every task's curve and weight, and check honestly against training each task alone."
 )
-right.graphviz_chart(PICTURE, width="stretch")
+st.graphviz_chart(PICTURE, width="stretch")
 
 st.subheader("Start from a preset")
 for index, item in enumerate(PRESETS):
