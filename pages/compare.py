@@ -76,8 +76,8 @@ def report(results: dict[str, Any]) -> None:
                                                    for method in column.index]), key="compare.table")
     st.subheader("Δm% against single-task training")
     for strategy, delta in summary["delta_m_percent"].items():
-        shown = "–" if delta["mean"] is None else f"{delta['mean']:+.2f} %"
-        st.markdown(f"**{strategy}**: Δm = {shown} — {delta['sentence']}")
+        sentence = str(delta["sentence"]).removeprefix(f"{strategy}: ")  # the name is shown in bold instead
+        st.markdown(f"**{strategy}**: {sentence}")
     st.caption("Δm% (Navon et al., 2022; Maninis et al., 2019): the mean relative change of each task's metric "
                "against its single-task baseline, signed so that negative means multi-task is better.")
     st.subheader("Verdicts")

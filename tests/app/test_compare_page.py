@@ -39,7 +39,7 @@ def test_a_two_seed_comparison_shows_the_table_delta_m_verdicts_bars_and_pareto(
     assert table.index.tolist() == ["stl", "equal", "uncertainty"]
     assert table.columns.tolist() == ["progression", "high_progression"]
     text = " ".join(item.value for item in at.markdown)
-    assert "**equal**: Δm =" in text and "than training each task alone" in text
+    assert "**equal**: on average" in text and "than training each task alone" in text and "Δm% =" in text
     assert "multi-task" in text  # the verdicts, in words
     titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
     assert len(titles) == 2 and any("Pareto" in title or "weight" in title.lower() for title in titles)
