@@ -37,7 +37,7 @@ from mtl_core.share import query_string
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, playwright_sync, stop, wait_healthy
 
 SECTION = "## Dashboard: start-up, training speed, responsiveness"
-NOTE = ("Reading the training ratios: the dashboard trains in a worker thread of the page server with one PyTorch thread per job (the cores are shared out between the jobs that may run at once), while the browser redraws the live chart on the same two cores; the CLI has both cores to itself. The seed preset's epochs take about 1.5 ms, so this sharing shows in full; a model with real work per epoch (the digits CNN) trains as fast as from the command line. Before the job workers became long-lived, the shallow epoch rows, one live chart at a time and no full garbage collection per rerun, the seed preset trained at 0.04× in the dashboard.")
+NOTE = ("Reading the training ratios: unless train.threads says otherwise, the dashboard gives each job one PyTorch thread (the cores are shared out between the jobs that may run at once: MTL_MAX_JOBS, default the core count), while `python -m mtl_core run` uses all cores; and here the browser redraws the live chart on the same two cores (about half a core while a run trains). The seed preset's epochs take about 1.5 ms, so both show in full. With the same thread count on both sides (train.threads = 1) the gap narrows, and what remains is mostly the browser's share of the two cores: the server process itself trains at one core's full speed. A model with more work per epoch (the digits CNN) meets the target. Before the job workers became long-lived, the shallow epoch rows, one live chart at a time and no full garbage collection per rerun, the seed preset trained at 0.04x in the dashboard.")
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 expect = playwright_sync.expect
 ENV = {**os.environ, "MTL_DATA_DIR": os.environ.get("MTL_DATA_DIR", str(ROOT.parent / "shared" / "data"))}
@@ -115,16 +115,16 @@ def click_latencies(browser: Any, url: str, clicks: int) -> list[float]:
     return seconds
 
 
-def measure(repeats: int, trainings: Sequence[tuple[str, int]], clicks: int) -> dict[str, Any]:
+def measure(repeats: int, trainings: Sequence[tuple[str, int, int | None]], clicks: int) -> dict[str, Any]:
     """Start-up ``repeats`` times; each (preset, epochs) trained ``repeats`` times both ways, alternately; clicks."""
-    configs = [ExperimentConfig.from_dict(preset(key).config()).with_overrides([f"train.epochs={epochs}"])
-               for key, epochs in trainings]
+    configs = [ExperimentConfig.from_dict(preset(key).config()).with_overrides(
+        [f"train.epochs={epochs}", *([f"train.threads={threads}"] if threads else [])]) for key, epochs, threads in trainings]
     speeds: list[tuple[str, ExperimentConfig, list[float], list[float]]] = []
     with playwright_sync.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         starts = [startup(browser) for _ in range(repeats)]
         with served() as url:
-            for (key, _), config in zip(trainings, configs, strict=True):
+            for (key, _, _), config in zip(trainings, configs, strict=True):
                 dashboard, cli = [], []
                 for _ in range(repeats):  # alternate, so a busy spell hits both sides
                     dashboard.append(dashboard_epochs_per_s(browser, url, config))
@@ -151,9 +151,10 @@ def report(results: dict[str, Any], command: str) -> str:
     for key, config, dashboard, cli in results["speeds"]:
         ratios = [d / c for d, c in zip(dashboard, cli, strict=True)]
         batch = "full-batch" if config.train.batch_size == 0 else f"batch {config.train.batch_size}"
+        threads = f", train.threads = {config.train.threads}" if config.train.threads else ""
         lines.append(
             f"- Training speed, preset `{key}` ({config.data.source}, {config.model.trunk} trunk, "
-            f"{config.train.epochs} {batch} epochs): dashboard {statistics.median(dashboard):.1f} epochs/s, "
+            f"{config.train.epochs} {batch} epochs{threads}): dashboard {statistics.median(dashboard):.1f} epochs/s, "
             f"`python -m mtl_core run` {statistics.median(cli):.1f} epochs/s; ratio median "
             f"{statistics.median(ratios):.2f}× (runs: {', '.join(f'{ratio:.2f}' for ratio in ratios)}). "
             f"Target ≥ 0.8×: {'met' if statistics.median(ratios) >= 0.8 else 'not met'}.")
@@ -181,12 +182,14 @@ def write_section(text: str, path: Path = OUTPUT) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--train", nargs="+", default=["wine-seed:3000", "digits-three:40"], metavar="PRESET:EPOCHS",
-                        help="presets trained both ways, each with this many epochs")
+    parser.add_argument("--train", nargs="+", default=["wine-seed:3000", "wine-seed:3000:1", "digits-three:40"],
+                        metavar="PRESET:EPOCHS[:THREADS]",
+                        help="presets trained both ways, each with this many epochs (and train.threads, if given)")
     parser.add_argument("--clicks", type=int, default=10)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
-    trainings = [(item.split(":")[0], int(item.split(":")[1])) for item in args.train]
+    trainings = [(parts[0], int(parts[1]), int(parts[2]) if len(parts) > 2 else None)
+                 for parts in (item.split(":") for item in args.train)]
     text = report(measure(args.repeats, trainings, args.clicks),
                   " ".join(["python -m bench.dashboard", *(argv if argv is not None else sys.argv[1:])]))
     print(text)
