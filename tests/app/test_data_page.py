@@ -60,3 +60,26 @@ def test_a_missing_column_is_an_error_and_the_page_keeps_working() -> None:
     assert not at.exception and any("'nope'" in error.value for error in at.error)
     at.selectbox(key="data.dataset").select("tips").run()
     assert not at.exception and not at.error
+
+
+def test_edited_task_rows_become_tasks_and_a_bad_row_is_named() -> None:
+    import pandas as pd
+    import pytest
+
+    from mtl_core.errors import ConfigError
+    from pages._tasks import tasks_from_rows
+
+    rows = pd.DataFrame([
+        {"name": "good", "column": "quality", "kind": "binary", "threshold": 6.0},
+        {"name": "band", "column": "quality", "kind": "multiclass", "bins": "5.5, 6.5"},
+        {"name": "tercile", "column": "alcohol", "kind": "multiclass", "bins": "3"},
+        {"name": "red", "column": "colour", "kind": "binary", "equals": "red"},
+        {"name": None, "column": None, "kind": None},  # the editor's empty new row
+    ])
+    tasks = tasks_from_rows(rows)
+    assert [task.name for task in tasks] == ["good", "band", "tercile", "red"]
+    assert tasks[1].bins == (5.5, 6.5) and tasks[2].bins == 3 and tasks[3].equals == "red"
+    with pytest.raises(ConfigError, match="tasks.0"):
+        tasks_from_rows(pd.DataFrame([{"name": "x", "column": "quality", "kind": "regression", "threshold": 6.0}]))
+    with pytest.raises(ConfigError, match="no task"):
+        tasks_from_rows(pd.DataFrame([{"name": None, "column": None}]))
