@@ -35,6 +35,7 @@ import torch
 from mtl_core.config import ExperimentConfig, load_config
 from mtl_core.experiment import resolve, run_to_results
 from mtl_core.train.batched import EngineName, batchable, run_batched
+from bench.report import write_section
 
 CONFIG = Path(__file__).resolve().parent.parent / "examples" / "wine_three_tasks.toml"
 SECTION = "## Single-task vs multi-task comparison: batched training"
@@ -183,18 +184,6 @@ def section(results: dict[str, list[float]], config: ExperimentConfig, seeds: in
     ])
 
 
-def write_section(text: str, path: Path) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving other sections alone."""
-    old = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        following = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[following + 1:] if following >= 0 else "")
-    path.write_text(new, encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--config", type=Path, default=CONFIG)
@@ -213,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = section(results, config, args.seeds, command, load)
     print(text)
     if not args.no_write:
-        write_section(text, args.out)
+        write_section(SECTION, text, args.out)
 
 
 if __name__ == "__main__":

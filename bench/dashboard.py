@@ -35,6 +35,7 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.presets import preset
 from mtl_core.share import query_string
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, playwright_sync, stop, wait_healthy
+from bench.report import write_section
 
 SECTION = "## Dashboard: start-up, training speed, responsiveness"
 NOTE = ("Reading the training ratios: unless train.threads says otherwise, the dashboard gives each job one PyTorch thread (the cores are shared out between the jobs that may run at once: MTL_MAX_JOBS, default the core count), while `python -m mtl_core run` uses all cores; and here the browser redraws the live chart on the same two cores (about half a core while a run trains). The seed preset's epochs take about 1.5 ms, so both show in full. With the same thread count on both sides (train.threads = 1) the gap narrows, and what remains is mostly the browser's share of the two cores: the server process itself trains at one core's full speed. A model with more work per epoch (the digits CNN) meets the target. Before the job workers became long-lived, the shallow epoch rows, one live chart at a time and no full garbage collection per rerun, the seed preset trained at 0.04x in the dashboard.")
@@ -167,18 +168,6 @@ def report(results: dict[str, Any], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = OUTPUT) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving other sections alone."""
-    old = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        following = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[following + 1:] if following >= 0 else "")
-    path.write_text(new, encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=3)
@@ -194,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                   " ".join(["python -m bench.dashboard", *(argv if argv is not None else sys.argv[1:])]))
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text, OUTPUT)
 
 
 if __name__ == "__main__":

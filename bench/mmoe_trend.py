@@ -22,6 +22,7 @@ from mtl_core.config import ExperimentConfig, ModelConfig
 from mtl_core.data.synthetic import MMoEParams, mmoe_table
 from mtl_core.experiment import run_to_results
 from mtl_core.models import build_model
+from bench.report import write_section
 
 CORRELATIONS = (1.0, 0.5, 0.0)
 TASKS = ("y1", "y2")
@@ -140,20 +141,6 @@ def render(results: Results, seeds: int, seconds: float) -> str:
     ])
 
 
-def write_section(section: str, path: Path = OUTPUT) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving every other section as it is."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines()
-    if HEADING in lines:
-        start = lines.index(HEADING)
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        lines[start:end] = [*section.splitlines(), ""]
-    else:
-        lines += ["", *section.splitlines()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Train, then write and print the section."""
     parser = argparse.ArgumentParser(description="MMoE vs hard sharing by task correlation")
@@ -165,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = run_all(args.seeds)
     section = render(results, args.seeds, time.perf_counter() - started)
     if not args.no_write:
-        write_section(section)
+        write_section(HEADING, section, OUTPUT)
     print(section)
 
 

@@ -30,6 +30,7 @@ from mtl_core.train.losses import stacked_losses
 from mtl_core.train.optim import make_optimizer
 from mtl_core.train.step import gradient_based_grads, loss_based_grads
 from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, Strategy, available, create, gradient_norms
+from bench.report import write_section
 
 IN_FEATURES, HIDDEN, BATCH = 32, (256, 256), 256
 BASELINE = "equal"  # Σ_t L_t through the trainer's loss-based path: the plain summed-loss step
@@ -190,19 +191,6 @@ def section(rows: list[dict[str, object]], tasks: Sequence[int], warmup: int, re
     ])
 
 
-def write_section(text: str, path: Path) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving other sections alone."""
-    old = path.read_text() if path.is_file() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        following = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[following + 1:] if following >= 0 else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--only", nargs="*", help="strategy names (default: every registered one)")
@@ -218,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = section(rows, args.tasks, args.warmup, args.repeats)
     print(text)
     if not args.no_write:
-        write_section(text, args.out)
+        write_section(SECTION, text, args.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,23 @@
+"""Writing a benchmark's results into ``docs/benchmarks.md``: one section per benchmark, the others left alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def write_section(heading: str, text: str, path: Path = DEFAULT) -> None:
+    """Replace the section that starts with ``heading`` (up to the next ``## ``) by ``text``, or append it.
+
+    ``text`` starts with the heading itself; a new file starts with "# Benchmarks".
+    """
+    old = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
+    start = old.find(heading)
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        following = old.find("\n## ", start + len(heading))
+        new = old[:start] + text + (old[following + 1:] if following >= 0 else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
