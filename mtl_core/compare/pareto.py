@@ -78,7 +78,12 @@ def non_dominated(means: Sequence[Sequence[float | None]], higher: Sequence[bool
     return [None not in point and not any(dominates(other, point, higher) for other in means) for point in means]
 
 
-def _label(weights: Sequence[float]) -> str:
+def weights_label(weights: Sequence[float]) -> str:
+    """The name a swept weighting goes by in summaries and plots.
+
+    >>> weights_label((0.5, 1.5))
+    '0.5/1.5'
+    """
     return "/".join(f"{weight:.3g}" for weight in weights)
 
 
@@ -92,7 +97,7 @@ def front_summary(config: ExperimentConfig, weights: Sequence[tuple[float, ...]]
     names = [task.name for task in config.tasks]
     higher = [higher_is_better(str(task.metric)) for task in config.tasks]
     blocks = {task.name: metric_block(table, [], task.name, str(task.metric)) for task in config.tasks}
-    labels = [_label(point) for point in weights]
+    labels = [weights_label(point) for point in weights]
     flags = non_dominated([_means(blocks, label, names) for label in labels], higher)
     points: list[dict[str, Any]] = [
         {"weights": list(point), "label": label, "tasks": {task: blocks[task]["results"][label] for task in names},
@@ -132,7 +137,7 @@ def pareto(config: ExperimentConfig, points: int = DEFAULT_POINTS, seeds: int | 
     seed_values = seed_list(config, seeds)
     names = check_strategies(config, strategies)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names},
-              **{_label(point): static_config(config, point) for point in weights}}
+              **{weights_label(point): static_config(config, point) for point in weights}}
     table = run_methods(groups, seed_values, should_stop, on_progress)
     stopped = any(results is None or results["status"] == "stopped" for column in table.values() for results in column)
     return {"status": "stopped" if stopped else "completed", "seeds": seed_values, "strategies": names,

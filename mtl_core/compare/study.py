@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mtl_core.compare.pareto import _label, front_summary, sweep_weights
+from mtl_core.compare.pareto import front_summary, sweep_weights, weights_label
 from mtl_core.compare.report import build_summary
 from mtl_core.compare.runs import (
     STL,
@@ -49,7 +49,7 @@ def study(config: ExperimentConfig, seeds: int | Sequence[int] = 5, strategies: 
     names = check_strategies(config, strategies)
     weights = _weights(config, points)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names},
-              **{_label(point): static_config(config, point) for point in weights}}
+              **{weights_label(point): static_config(config, point) for point in weights}}
     table = run_methods(groups, seed_values, should_stop, on_progress)
     stopped = any(results is None or results["status"] == "stopped" for column in table.values() for results in column)
     status = "stopped" if stopped else "completed"
