@@ -112,7 +112,13 @@ class JobManager:
         # run wait for the slowest thread at each operation (a run's own train.threads still wins)
         self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_running)
         self.keep_finished = keep_finished
-        self._changed = threading.Condition(threading.Lock())  # notified on every event and status change
+        lock = threading.Lock()
+        self._changed = threading.Condition(lock)  # notified on every event and status change
+        # idle workers wait on a condition of their own, notified only when a job starts: waiting on
+        # ``_changed`` would wake every idle worker at every epoch of every run, and each wake-up takes
+        # the interpreter lock from the training threads (measured: a run trained 10-25 % slower)
+        self._work_ready = threading.Condition(lock)
+        self._idle_workers = 0
         self._jobs: dict[str, _Job] = {}  # in submission order
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
@@ -260,11 +266,13 @@ class JobManager:
             job.status, job.started_at = "running", time.monotonic()
             self._running.add(job.job_id)
             self._ready.append(job)
-            if len(self._workers) < self.max_running:
+            if len(self._ready) > self._idle_workers and len(self._workers) < self.max_running:
                 sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
                 worker = threading.Thread(target=self._serve, name=f"mtl-worker-{len(self._workers)}", daemon=True)
                 self._workers.append(worker)
+                self._idle_workers += 1  # counted from now, so the next start does not spawn another
                 worker.start()
+            self._work_ready.notify()
         self._changed.notify_all()
 
     def _serve(self) -> None:
@@ -280,9 +288,14 @@ class JobManager:
         torch.set_num_threads(self.threads_per_job)
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: bool(self._ready))
+                self._work_ready.wait_for(lambda: bool(self._ready))
                 job = self._ready.popleft()
-            self._work(job)
+                self._idle_workers -= 1
+            try:
+                self._work(job)
+            finally:
+                with self._changed:
+                    self._idle_workers += 1
 
     def _work(self, job: _Job) -> None:
         """The worker thread: consume the run's events into the buffer (or do the work), then record how it ended."""

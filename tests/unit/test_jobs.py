@@ -200,3 +200,41 @@ def test_a_work_job_waits_in_the_same_queue_as_runs(manager: JobManager) -> None
     assert manager.status(job) == "queued" and manager.position(job) == 1
     manager.cancel(first)
     assert finished(manager, job) == "completed"
+
+
+def test_jobs_one_after_another_reuse_one_worker_thread() -> None:
+    manager = JobManager(max_running=2)
+    for _ in range(3):
+        assert finished(manager, manager.submit(tiny())) == "completed"
+    assert len(manager._workers) == 1, "a free worker takes the next job; no new thread is started for it"
+    first, second = manager.submit(tiny(epochs=LONG)), manager.submit(tiny(epochs=LONG))
+    assert manager.wait_for_events(second, 3, timeout=TIMEOUT)
+    assert len(manager._workers) == 2 and manager.status(first) == "running"
+    manager.cancel_all()
+    assert finished(manager, first) == finished(manager, second) == "stopped"
+
+
+class CountedDeque(jobs.deque):  # type: ignore[type-arg]
+    """A deque that counts how often its length is asked for (a waiting worker's predicate asks it)."""
+
+    asked = 0
+
+    def __len__(self) -> int:
+        CountedDeque.asked += 1
+        return super().__len__()
+
+
+def test_an_idle_worker_sleeps_through_another_jobs_epochs() -> None:
+    manager = JobManager(max_running=2)
+    long_job = manager.submit(tiny(epochs=LONG))
+    assert manager.wait_for_events(long_job, 2, timeout=TIMEOUT)
+    assert finished(manager, manager.submit(tiny())) == "completed"  # a second worker, idle from now on
+    assert len(manager._workers) == 2
+    manager._ready = CountedDeque(manager._ready)
+    before = len(manager.events(long_job))
+    assert manager.wait_for_events(long_job, before + 200, timeout=TIMEOUT)
+    manager.cancel(long_job)
+    assert finished(manager, long_job) == "stopped"
+    # each wake-up of the idle worker would ask once; waking at every epoch took the interpreter lock
+    # from the training thread hundreds of times a second
+    assert CountedDeque.asked < 10, f"the idle worker was woken {CountedDeque.asked} times in 200 epochs"
