@@ -7,10 +7,12 @@ edited also lives in the address bar (``sync_link``), so the URL is always its s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
 
+from mtl_core import viz
 from mtl_core.config import ExperimentConfig
 
 CONFIG = "config"  # dict: the ExperimentConfig being edited, as ExperimentConfig.to_dict()
@@ -19,7 +21,8 @@ COMPARE_JOB_ID = "compare_job_id"  # str: the comparison job the Compare page sh
 LINK_READ = "link_read"  # bool: this session has read the link it was opened with
 LINK_WARNINGS = "link_warnings"  # list[str]: what was wrong with that link, shown until dismissed
 COMPARE = "compare"  # dict: the comparison's own settings (ComparisonSettings), also carried by the link
-KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE)
+LIVE_ROWS = "live_rows"  # (str, viz.EpochRows): the current job's epoch rows, converted once each while it runs
+KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE, LIVE_ROWS)
 
 UPLOAD_NOTE = ("This setup trains on an uploaded file, which cannot travel in a link: whoever opens the link "
                "gets every other setting and must upload the same file on the Data page.")
@@ -45,6 +48,15 @@ def job_id(key: str = JOB_ID) -> str | None:
 def set_job_id(value: str | None, key: str = JOB_ID) -> None:
     """Make ``value`` this session's current job of that kind (None: no job)."""
     st.session_state[key] = value
+
+
+def live_rows(current: str, events: Sequence[Any]) -> list[dict[str, Any]]:
+    """The epoch rows of job ``current``'s events; a refresh converts only the events that are new."""
+    kept = st.session_state.get(LIVE_ROWS)
+    if kept is None or kept[0] != current:
+        kept = (current, viz.EpochRows())
+        st.session_state[LIVE_ROWS] = kept
+    return kept[1].update(events)
 
 
 def restore_link() -> None:

@@ -18,16 +18,16 @@ from mtl_core.share import cli_command
 from pages._state import UPLOAD_NOTE
 
 
-def progress_line(snapshot: JobSnapshot) -> None:
+def progress_line(snapshot: JobSnapshot, rows: list[dict[str, Any]]) -> None:
     """A progress bar whose text is the job's status, its epochs, its time and (while it runs) the time left."""
-    done, total = snapshot.epochs_done, snapshot.epochs
+    done, total = len(rows), snapshot.epochs
     if snapshot.status == "queued":
         text = f"queued: number {snapshot.position} in line, waiting for a free slot (the server is busy)"
     else:
         end = snapshot.ended_at if snapshot.ended_at is not None else time.monotonic()
         elapsed = end - snapshot.started_at if snapshot.started_at is not None else 0.0
         text = f"{snapshot.status}: epoch {done} of {total}, {elapsed:.1f} s"
-        left = viz.eta_seconds(snapshot.events, total) if snapshot.active else None
+        left = viz.eta_seconds(rows, total) if snapshot.active else None
         if left is not None:
             text += f", about {left:.0f} s left"
     st.progress(min(done / total, 1.0), text=text)
@@ -36,10 +36,9 @@ def progress_line(snapshot: JobSnapshot) -> None:
 VIEWS = ("Losses", "Task weights", "Validation metrics")
 
 
-def live_charts(snapshot: JobSnapshot) -> None:
+def live_charts(rows: list[dict[str, Any]]) -> None:
     """One view at a time (only it is built on each refresh): per-task loss curves (log scale, smoothing),
-    the weight each task gets per epoch, or the validation metrics."""
-    rows = viz.epoch_rows(snapshot.events)  # read once; every figure below takes these rows
+    the weight each task gets per epoch, or the validation metrics. ``rows``: the run's epoch rows."""
     view = st.segmented_control("Show", VIEWS, default=VIEWS[0], key="train.view", label_visibility="collapsed")
     if view == "Task weights":
         st.plotly_chart(viz.weight_curves(rows), key="train.weight_chart")

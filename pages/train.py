@@ -11,7 +11,7 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
-from pages._state import current_config, job_id, set_config, set_job_id, sync_link
+from pages._state import current_config, job_id, live_rows, set_config, set_job_id, sync_link
 from pages._train_views import live_charts, progress_line, results_section, share_box
 from pages._widgets import model_settings, strategy_picker, training_settings
 from pages._entry import through_entry
@@ -62,9 +62,10 @@ def live_panel(polling: bool) -> None:
         st.info("Choose the settings, then press **Start**. Data and tasks are chosen on the **Data** page, "
                 "or start from a preset on **Home**.")
         return
-    progress_line(snapshot)
-    if snapshot.epochs_done:
-        live_charts(snapshot)
+    rows = live_rows(snapshot.job_id, snapshot.events)  # every figure below reads these rows
+    progress_line(snapshot, rows)
+    if rows:
+        live_charts(rows)
     if snapshot.error is not None:
         st.error(f"The run failed: {snapshot.error}")
     if snapshot.results is not None:

@@ -40,10 +40,11 @@ def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
     """
     rows = epoch_rows(items)
     mode = "lines+markers" if len(rows) <= MARKERS_UP_TO else "lines"
+    drawn = rows if smoothing else _thinned(rows)  # the moving average needs every value; thinned after it
     figure = go.Figure()
     for task, colour in _task_colours(rows).items():
         for split, dash in SPLIT_DASH.items():
-            points = [(row["epoch"], row[f"{split}_loss"][task]) for row in rows
+            points = [(row["epoch"], row[f"{split}_loss"][task]) for row in drawn
                       if row.get(f"{split}_loss", {}).get(task) is not None]
             if points:
                 epochs, losses = zip(*points, strict=True)
@@ -60,6 +61,17 @@ def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
         legend={"orientation": "h", "yanchor": "top", "y": -0.18},
     )
     return figure
+
+
+def _thinned(rows: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """At most ``MAX_POINTS`` rows, evenly spaced, the first and the last among them.
+
+    The figures pick their rows before reading any value, so a refresh of a long live run costs the
+    same at epoch 100 000 as at epoch 400.
+    """
+    if len(rows) <= MAX_POINTS:
+        return rows
+    return [rows[index] for index in np.unique(np.linspace(0, len(rows) - 1, MAX_POINTS).round().astype(int))]
 
 
 def _shown(epochs: Sequence[float], values: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +127,7 @@ def weight_curves(items: Iterable[Event | Mapping[str, Any]]) -> go.Figure:
     mode = "lines+markers" if len(rows) <= MARKERS_UP_TO else "lines"
     figure = go.Figure()
     for task, colour in _task_colours(rows).items():
-        points = [(row["epoch"], row["weights"][task]) for row in rows
+        points = [(row["epoch"], row["weights"][task]) for row in _thinned(rows)
                   if (row.get("weights") or {}).get(task) is not None]
         if points:
             x, y = _shown(*zip(*points, strict=True))
@@ -142,7 +154,8 @@ def metric_curves(items: Iterable[Event | Mapping[str, Any]], metrics: Mapping[s
     [('a: mse', [1.0])]
     """
     rows = epoch_rows(items)
-    chosen = _chosen_metrics(rows, metrics or {})
+    drawn = _thinned(rows)
+    chosen = _chosen_metrics(drawn, metrics or {})
     if not chosen:
         figure = go.Figure()
         figure.update_layout(title="Validation metrics by epoch", height=380, margin=MARGIN)
@@ -156,7 +169,7 @@ def metric_curves(items: Iterable[Event | Mapping[str, Any]], metrics: Mapping[s
     colours = _task_colours(rows)
     mode = "lines+markers" if len(rows) <= MARKERS_UP_TO else "lines"
     for index, (task, metric) in enumerate(chosen.items()):
-        points = [(row["epoch"], row["metrics"][task][metric]) for row in rows
+        points = [(row["epoch"], row["metrics"][task][metric]) for row in drawn
                   if metric in ((row.get("metrics") or {}).get(task) or {})]
         x, y = _shown(*zip(*points, strict=True))
         figure.add_trace(go.Scatter(x=x, y=y, mode=mode, name=f"{task}: {metric}",
@@ -179,35 +192,89 @@ def _chosen_metrics(rows: Sequence[Mapping[str, Any]], wanted: Mapping[str, str]
 
 
 def eta_seconds(items: Iterable[Event | Mapping[str, Any]], epochs_total: int) -> float | None:
-    """Seconds left: the epochs still to run times the mean epoch duration so far (None before the first epoch).
+    """Seconds left: the epochs still to run times the mean time per epoch so far (None before the first epoch).
+
+    The mean is the last row's ``elapsed_s`` over its epoch when it is recorded (every event and
+    history entry has it; it counts the time between epochs too), else the mean ``duration_s``.
 
     >>> eta_seconds([{"epoch": 1, "duration_s": 2.0}, {"epoch": 2, "duration_s": 4.0}], 5)
     9.0
+    >>> eta_seconds([{"epoch": 1, "elapsed_s": 2.5}, {"epoch": 2, "elapsed_s": 5.0}], 5)
+    7.5
     >>> eta_seconds([], 5) is None
     True
     """
     rows = epoch_rows(items)
-    durations = [float(row["duration_s"]) for row in rows if isinstance(row.get("duration_s"), (int, float))]
-    if not rows or not durations:
+    if not rows:
         return None
-    done = max(int(row["epoch"]) for row in rows)
-    return max(epochs_total - done, 0) * (math.fsum(durations) / len(durations))
+    last = rows[-1]
+    done = int(last["epoch"])
+    if isinstance(last.get("elapsed_s"), (int, float)) and done > 0:
+        per_epoch = float(last["elapsed_s"]) / done
+    else:
+        durations = [float(row["duration_s"]) for row in rows if isinstance(row.get("duration_s"), (int, float))]
+        if not durations:
+            return None
+        per_epoch = math.fsum(durations) / len(durations)
+    return max(epochs_total - done, 0) * per_epoch
+
+
+class Rows(list):  # type: ignore[type-arg]
+    """A list that ``epoch_rows`` made: passed to it again, it is returned as it is."""
 
 
 def epoch_rows(items: Iterable[Event | Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The per-epoch entries among events or history entries, as dicts with epoch, train_loss and val_loss."""
-    rows: list[dict[str, Any]] = []
+    """The per-epoch entries among events or history entries, as dicts with epoch, train_loss and val_loss.
+
+    Rows are read, never changed: an event becomes a shallow dict of its fields. What this function
+    returns is taken back as it is, so the figures of a live run each read the same rows for free.
+    """
+    if type(items) is Rows:
+        return items
+    rows = Rows()
     for item in items:
         if isinstance(item, EpochEnded):  # a shallow view: the figures only read it, and a live run has thousands
-            rows.append({field.name: getattr(item, field.name) for field in fields(item)})
+            rows.append({name: getattr(item, name) for name in _EPOCH_FIELDS})
         elif isinstance(item, Mapping) and "epoch" in item and item.get("type", "epoch_ended") == "epoch_ended":
             rows.append(dict(item))
     return rows
 
 
+_EPOCH_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(EpochEnded))
+
+
+class EpochRows:
+    """The rows of a growing event buffer, each event converted once: for redrawing a live run.
+
+    ``update(events)`` takes the run's events so far (the buffer only grows) and converts just the
+    ones added since the last call; a shorter buffer (another run) starts over.
+
+    >>> live = EpochRows()
+    >>> events = [{"epoch": 1, "train_loss": {"a": 1.0}}]
+    >>> len(live.update(events)), len(live.update(events + [{"epoch": 2, "train_loss": {"a": 0.5}}]))
+    (1, 2)
+    """
+
+    def __init__(self) -> None:
+        self.rows = Rows()
+        self._seen = 0  # events converted so far
+
+    def update(self, events: Sequence[Event | Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The rows of all of ``events``; only those past the last call's length are converted."""
+        if len(events) < self._seen:
+            self.rows, self._seen = Rows(), 0
+        self.rows.extend(epoch_rows(events[self._seen:]))
+        self._seen = len(events)
+        return self.rows
+
+
 def _task_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Task names in the order they first appear (losses first, then weights and metrics)."""
+    """Task names in the order they first appear (losses first, then weights and metrics).
+
+    Every epoch of a run names the same tasks, so a long run is read at the drawn rows only.
+    """
     names: dict[str, None] = {}
+    rows = _thinned(rows)
     for row in rows:
         names.update(dict.fromkeys(row.get("train_loss") or {}))
         names.update(dict.fromkeys(row.get("val_loss") or {}))

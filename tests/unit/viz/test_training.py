@@ -172,3 +172,39 @@ def test_eta_is_the_remaining_epochs_times_the_mean_epoch_duration() -> None:
 
 def test_eta_is_unknown_before_the_first_epoch() -> None:
     assert viz.eta_seconds(run_events()[:1], 10) is None
+
+
+def long_run(epochs: int) -> list[Event]:
+    """A two-task run of many epochs whose losses are a function of the epoch, so a drawn point can be checked."""
+    return [epoch(n, {"a": 1.0 / n, "b": 2.0 / n}, {"a": 3.0 / n}) for n in range(1, epochs + 1)]
+
+
+def test_a_long_run_is_drawn_at_most_max_points_per_curve_with_its_first_and_last_epoch() -> None:
+    drawn = traces(viz.loss_curves(long_run(5000)))
+    assert list(drawn) == ["a (train)", "a (val)", "b (train)"]
+    for name, scale in (("a (train)", 1.0), ("a (val)", 3.0), ("b (train)", 2.0)):
+        x, y = drawn[name]
+        assert len(x) <= viz.training.MAX_POINTS and x[0] == 1 and x[-1] == 5000
+        assert x == sorted(set(x)) and y == pytest.approx([scale / n for n in x])
+
+
+def test_a_long_smoothed_curve_is_smoothed_over_every_epoch_before_it_is_thinned() -> None:
+    events = long_run(2000)
+    x, y = traces(viz.loss_curves(events, smoothing=0.9))["a (train)"]
+    full = viz.smooth([1.0 / n for n in range(1, 2001)], 0.9)
+    assert len(x) <= viz.training.MAX_POINTS and y == pytest.approx([full[int(n) - 1] for n in x])
+
+
+def test_epoch_rows_kept_while_a_run_grows_equal_the_rows_of_all_its_events() -> None:
+    events = [RunStarted(("a", "b"), 3, 10, 2, 3, 100, "cpu", "equal"), *long_run(50)]
+    live = viz.EpochRows()
+    for end in (1, 2, 20, 20, 51):
+        assert live.update(events[:end]) == viz.epoch_rows(events[:end])
+    assert live.update(events[:3]) == viz.epoch_rows(events[:3]), "a shorter buffer is another run: start over"
+    rows = live.update(events)
+    assert viz.epoch_rows(rows) is rows, "rows already converted are not converted again"
+    assert traces(viz.loss_curves(rows)) == traces(viz.loss_curves(events))
+
+
+def test_eta_uses_the_time_per_epoch_so_far_including_the_time_between_epochs() -> None:
+    assert viz.eta_seconds(long_run(4), 10) == pytest.approx(6 * 0.1)
