@@ -32,15 +32,12 @@ def build_config(base: ExperimentConfig, model: Mapping[str, Any], strategy: Map
 
 
 def start(config: ExperimentConfig) -> None:
-    """Submit a job for ``config`` and redraw the page around it; a user error is shown instead."""
+    """Submit a job for ``config`` and make it this session's job; a user error is shown instead."""
     try:
         with st.spinner("Loading the data and building the model…"):
-            new_job = job_manager().submit(config)
+            set_job_id(job_manager().submit(config))
     except MTLError as error:
         st.error(str(error))
-        return
-    set_job_id(new_job)
-    st.rerun()
 
 
 def snapshot_of(current: str | None) -> JobSnapshot | None:
@@ -107,10 +104,14 @@ except MTLError as error:
     config, query = None, ""
 
 before = snapshot_of(job_id())
+if st.session_state.get("train.start") and config is not None and not (before is not None and before.active):
+    # the run a click on Start caused: submit before the buttons and the live panel are drawn, so this
+    # same run draws them for the new job (a second full run would compete with the first epochs)
+    start(config)
+    before = snapshot_of(job_id())
 running = before is not None and before.active
 start_column, stop_column, share_column = st.columns([1, 1, 6])
-if start_column.button("Start", key="train.start", type="primary", disabled=running or config is None) and config:
-    start(config)
+start_column.button("Start", key="train.start", type="primary", disabled=running or config is None)
 if stop_column.button("Stop", key="train.stop", disabled=not running) and before is not None:
     job_manager().cancel(before.job_id)
 with share_column:
