@@ -127,9 +127,13 @@ def measure(repeats: int, trainings: Sequence[tuple[str, int, int | None]], clic
         with served() as url:
             for (key, _, _), config in zip(trainings, configs, strict=True):
                 dashboard, cli = [], []
-                for _ in range(repeats):  # alternate, so a busy spell hits both sides
+                for repeat in range(repeats):  # alternate, and swap the order each time: a busy spell or a
+                    # drift of the shared machine's speed then hits both sides alike
+                    if repeat % 2:
+                        cli.append(cli_epochs_per_s(config))
                     dashboard.append(dashboard_epochs_per_s(browser, url, config))
-                    cli.append(cli_epochs_per_s(config))
+                    if not repeat % 2:
+                        cli.append(cli_epochs_per_s(config))
                 speeds.append((key, config, dashboard, cli))
             latencies = click_latencies(browser, url, clicks)
         browser.close()
@@ -170,7 +174,7 @@ def report(results: dict[str, Any], command: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--train", nargs="+", default=["wine-seed:3000", "wine-seed:3000:1", "digits-three:40"],
                         metavar="PRESET:EPOCHS[:THREADS]",
                         help="presets trained both ways, each with this many epochs (and train.threads, if given)")

@@ -58,6 +58,7 @@ def live_panel(polling: bool) -> None:
     if snapshot is None:
         st.info("Choose the settings, then press **Start**. Data and tasks are chosen on the **Data** page, "
                 "or start from a preset on **Home**.")
+        live_charts([])  # the empty view: its controls and chart code are loaded now, not in the run's first seconds
         return
     rows = live_rows(snapshot.job_id, snapshot.events)  # every figure below reads these rows
     progress_line(snapshot, rows)

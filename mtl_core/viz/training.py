@@ -23,6 +23,7 @@ EVERY_TICK_UP_TO = 12  # epochs: a tick per epoch, so a short run shows no fract
 SPLIT_DASH = {"train": "solid", "val": "dash"}
 PANELS_PER_ROW = 3  # metric_curves: small multiples, at most this many side by side
 MARGIN = {"t": 50, "b": 40, "l": 50, "r": 20}
+NOT_YET = "No epochs yet: each task's {what} is drawn here while it trains."  # the note on a figure with no rows
 
 
 def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
@@ -60,6 +61,8 @@ def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
         yaxis_type="log" if log_y else "linear", height=380, margin=MARGIN,
         legend={"orientation": "h", "yanchor": "top", "y": -0.18},
     )
+    if not rows:
+        _note(figure, NOT_YET.format(what="loss"))
     return figure
 
 
@@ -135,7 +138,9 @@ def weight_curves(items: Iterable[Event | Mapping[str, Any]]) -> go.Figure:
     figure.update_layout(title="Task weight by epoch (mean over the epoch's steps)", xaxis_title="epoch",
                          yaxis_title="weight", xaxis_dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None,
                          height=380, margin=MARGIN, legend={"orientation": "h", "yanchor": "top", "y": -0.18})
-    if rows and not figure.data:
+    if not rows:
+        _note(figure, NOT_YET.format(what="weight"))
+    elif not figure.data:
         _note(figure, "This strategy gives no per-task weights: it combines the task gradients into one "
                       "update direction instead.")
     return figure
@@ -159,8 +164,8 @@ def metric_curves(items: Iterable[Event | Mapping[str, Any]], metrics: Mapping[s
     if not chosen:
         figure = go.Figure()
         figure.update_layout(title="Validation metrics by epoch", height=380, margin=MARGIN)
-        if rows:
-            _note(figure, "No validation metrics: this run has no validation rows (data.val_size = 0).")
+        _note(figure, "No validation metrics: this run has no validation rows (data.val_size = 0)." if rows
+              else NOT_YET.format(what="validation metrics"))
         return figure
     columns = 2 if len(chosen) == 4 else min(len(chosen), PANELS_PER_ROW)  # 4 tasks: 2 x 2, not 3 + 1
     n_rows = math.ceil(len(chosen) / columns)

@@ -128,7 +128,14 @@ def test_weight_curves_draw_each_tasks_weight_by_epoch_in_its_loss_colour() -> N
 def test_a_strategy_without_weights_gets_an_empty_figure_that_says_so() -> None:
     figure = viz.weight_curves([weighted(1, {}), weighted(2, {})])
     assert figure.data == () and "no per-task weights" in figure.layout.annotations[0].text
-    assert viz.weight_curves([]).layout.annotations == ()
+
+
+def test_each_live_figure_before_the_first_epoch_says_what_will_be_drawn() -> None:
+    for build, what in ((viz.loss_curves, "loss"), (viz.weight_curves, "weight"),
+                        (viz.metric_curves, "validation metrics")):
+        figure = build([])
+        assert figure.data == () and f"each task's {what} is drawn here" in figure.layout.annotations[0].text
+    assert viz.loss_curves([weighted(1, {})]).layout.annotations == ()
 
 
 def scored(number: int, metrics: dict[str, dict[str, float | None]]) -> dict[str, Any]:
