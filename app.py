@@ -19,6 +19,8 @@ navigation = st.navigation(PAGES)
 restore_link()
 show_link_warnings()
 st.sidebar.caption(f"MTL Lab {mtl_core.__version__}: multi-task learning, interactively.")
-mtl_core.warm_up()
 with entering():
-    navigation.run()
+    try:
+        navigation.run()
+    finally:  # also when the page ends its run early (st.switch_page, st.rerun, st.stop)
+        mtl_core.warm_up()  # after the page is drawn: the engine's imports would slow down its first run

@@ -12,7 +12,6 @@ from typing import Any
 
 import streamlit as st
 
-from mtl_core import viz
 from mtl_core.config import ExperimentConfig
 
 CONFIG = "config"  # dict: the ExperimentConfig being edited, as ExperimentConfig.to_dict()
@@ -52,6 +51,8 @@ def set_job_id(value: str | None, key: str = JOB_ID) -> None:
 
 def live_rows(current: str, events: Sequence[Any]) -> list[dict[str, Any]]:
     """The epoch rows of job ``current``'s events; a refresh converts only the events that are new."""
+    from mtl_core import viz  # here, not above: the figures import PyTorch, which the Home page does without
+
     kept = st.session_state.get(LIVE_ROWS)
     if kept is None or kept[0] != current:
         kept = (current, viz.EpochRows())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,3 +55,14 @@ def test_pages_and_the_entry_never_import_torch_or_the_trainer() -> None:
         if within(name, "torch") or within(name, "mtl_core.train")
     }
     assert offending == {}
+
+
+def test_the_first_page_is_drawn_without_loading_torch() -> None:
+    """The imports of the entry file and the Home page, run in a fresh interpreter, leave PyTorch unloaded
+    (the engine is loaded in the background once the first page has been drawn: ``mtl_core.warm_up``)."""
+    statements = [ast.unparse(node) for path in (ROOT / "app.py", ROOT / "pages" / "home.py")
+                  for node in ast.parse(path.read_text(encoding="utf-8")).body
+                  if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.module != "__future__")]
+    probe = "\n".join([*statements, "import sys", "print(sorted(set(sys.modules) & {'torch', 'sklearn', 'scipy'}))"])
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert len(statements) >= 5 and shown.stdout.strip() == "[]"
