@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
 import sys
 from typing import Any, Literal
@@ -32,9 +34,10 @@ def create(name: str, **hparams: Any) -> Strategy:
 def describe(name: str | None = None) -> list[dict[str, Any]]:
     """For menus and forms: name, kind, one-line idea, paper, and the hyper-parameters' JSON schema."""
     names = [name] if name is not None else available()
-    return [_describe(item, STRATEGIES.get(item)) for item in names]
+    return [copy.deepcopy(_describe(item, STRATEGIES.get(item))) for item in names]  # a caller may edit its copy
 
 
+@functools.cache  # a class's description never changes, and its JSON schema costs ~1 ms to build on each page run
 def _describe(name: str, cls: type[Strategy]) -> dict[str, Any]:
     module = sys.modules[cls.__module__]
     return {

@@ -70,3 +70,11 @@ def test_the_static_form_schema_allows_a_list_or_a_table_of_non_negative_weights
 def test_describe_an_unknown_name_is_an_unknown_name_error() -> None:
     with pytest.raises(UnknownNameError):
         describe("nope")
+
+
+def test_a_described_entry_edited_by_its_caller_leaves_the_next_description_whole():
+    (entry,) = describe("static")
+    entry["hparams"]["properties"].clear()
+    entry["summary"] = "changed"
+    (again,) = describe("static")
+    assert again["hparams"]["properties"] and again["summary"] != "changed"
