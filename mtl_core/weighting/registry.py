@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 import sys
 from typing import Any, Literal
@@ -34,10 +33,19 @@ def create(name: str, **hparams: Any) -> Strategy:
 def describe(name: str | None = None) -> list[dict[str, Any]]:
     """For menus and forms: name, kind, one-line idea, paper, and the hyper-parameters' JSON schema."""
     names = [name] if name is not None else available()
-    return [copy.deepcopy(_describe(item, STRATEGIES.get(item))) for item in names]  # a caller may edit its copy
+    return [copy.deepcopy(_described(item, STRATEGIES.get(item))) for item in names]  # a caller may edit its copy
 
 
-@functools.cache  # a class's description never changes, and its JSON schema costs ~1 ms to build on each page run
+_DESCRIBED: dict[tuple[str, type[Strategy]], dict[str, Any]] = {}  # a class's description never changes
+
+
+def _described(name: str, cls: type[Strategy]) -> dict[str, Any]:
+    """``_describe`` once per (name, class): its JSON schema costs about a millisecond, on every run of a page."""
+    if (name, cls) not in _DESCRIBED:
+        _DESCRIBED[name, cls] = _describe(name, cls)
+    return _DESCRIBED[name, cls]
+
+
 def _describe(name: str, cls: type[Strategy]) -> dict[str, Any]:
     module = sys.modules[cls.__module__]
     return {
