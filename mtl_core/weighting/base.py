@@ -117,8 +117,17 @@ def hparam_names(cls: type) -> list[str]:
     return list(inspect.signature(cls).parameters)
 
 
+_HPARAM_MODELS: dict[type, Any] = {}  # built once per class: create_model costs about a millisecond
+
+
 def hparam_model(cls: type) -> Any:
     """A pydantic model of ``cls.__init__``'s keywords: annotations (with Field limits) and defaults."""
+    if cls not in _HPARAM_MODELS:
+        _HPARAM_MODELS[cls] = _build_hparam_model(cls)
+    return _HPARAM_MODELS[cls]
+
+
+def _build_hparam_model(cls: type) -> Any:
     hints = inspect.get_annotations(getattr(cls, "__init__"), eval_str=True)
     fields: dict[str, Any] = {}
     for name, parameter in inspect.signature(cls).parameters.items():
