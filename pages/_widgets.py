@@ -89,7 +89,29 @@ def strategy_picker(page: str, current: StrategyConfig, tasks: Sequence[str]) ->
     own = current.hparams if current.name == name else {}
     if name == "static":
         return {"name": name, "weights": weight_sliders(page, own.get("weights"), tasks)}
-    return {"name": name, **schema_form(f"{page}.strategy", items[name]["hparams"], own)}
+    schema = items[name]["hparams"]
+    chosen = space_picker(page, schema, own)
+    return {"name": name, **chosen, **schema_form(f"{page}.strategy", schema, own, skip=frozenset({"space"}))}
+
+
+SPACE_TRADE_OFF = ("Shared parameters: each task's exact gradient, where the method's guarantees hold, one backward "
+                   "pass per task through the trunk. Shared representation: gradients at the trunk's output, one "
+                   "backward pass through the trunk: near the cost of loss weighting, an approximation.")
+SPACE_LABELS = {"parameters": "shared parameters (exact)", "representation": "shared representation (fast)"}
+
+
+def space_picker(page: str, schema: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """Where a gradient method takes its task gradients, with the trade-off in one line; {} for other methods."""
+    spec = schema.get("properties", {}).get("space")
+    if spec is None:
+        return {}
+    options = list(spec.get("enum", SPACE_LABELS))
+    value = current.get("space", spec.get("default", options[0]))
+    space = st.radio("Gradients of", options, index=options.index(value) if value in options else 0,
+                     key=f"{page}.strategy.space", horizontal=True,
+                     format_func=lambda option: SPACE_LABELS.get(option, option))
+    st.caption(SPACE_TRADE_OFF)
+    return {"space": space} if space != spec.get("default") or "space" in current else {}
 
 
 def weight_sliders(page: str, current: Any, tasks: Sequence[str]) -> list[float]:

@@ -37,7 +37,8 @@ def test_each_strategy_shows_its_idea_and_a_form_from_its_schema(name: str) -> N
     if name == "static":
         assert {slider.key for slider in at.slider} >= {"train.weight.progression", "train.weight.high_progression"}
         return
-    drawn = {widget.key for kind in ("number_input", "selectbox", "text_input", "toggle") for widget in at.get(kind)}
+    drawn = {widget.key for kind in ("number_input", "selectbox", "text_input", "toggle", "radio")
+             for widget in at.get(kind)}
     assert {f"train.strategy.{field}" for field in fields} <= drawn
 
 
@@ -48,6 +49,22 @@ def test_choosing_gradnorm_shows_its_alpha_and_it_reaches_the_config() -> None:
     at.number_input(key="train.strategy.alpha").set_value(0.5).run()
     assert at.session_state["config"]["strategy"] == {"name": "gradnorm", "alpha": 0.5}
     assert at.query_params["strategy.alpha"] == "0.5"
+
+
+@pytest.mark.parametrize("name", weighting.available(kind="gradient"))
+def test_a_gradient_method_offers_both_spaces_with_the_trade_off(name: str) -> None:
+    at = open_app("pages/train.py")
+    at.selectbox(key="train.strategy").select(name).run()
+    if "space" not in weighting.describe(name)[0]["hparams"].get("properties", {}):
+        pytest.skip(f"{name} takes its gradients in one space only")
+    choice = at.radio(key="train.strategy.space")
+    assert choice.options == ["shared parameters (exact)", "shared representation (fast)"]
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "representation" in captions and "parameters" in captions
+    choice.set_value("representation").run()
+    assert not at.exception
+    assert at.session_state["config"]["strategy"] == {"name": name, "space": "representation"}
+    assert at.query_params["strategy.space"] == "representation"
 
 
 def test_static_weight_sliders_set_the_loss_weights() -> None:
