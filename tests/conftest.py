@@ -19,6 +19,24 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("MTL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
+WINE_DATASETS = {"wine": ("red", "white"), "wine-red": ("red",), "wine-white": ("white",)}
+
+
+def skip_unless_local(dataset: str) -> None:
+    """Skip, saying why, when a built-in data set needs a download that this machine has not made.
+
+    The product's own lookup decides ($MTL_DATA_DIR, then the cache); tests never download.
+    """
+    from mtl_core.data.uci import wine_file
+    from mtl_core.errors import DataError
+
+    for colour in WINE_DATASETS.get(dataset, ()):
+        try:
+            wine_file(colour, download=False)
+        except DataError as error:
+            pytest.skip(f"data set {dataset!r} needs a download: {error}")
+
+
 @pytest.fixture
 def wine_available() -> Path:
     """The folder holding the Wine Quality CSVs; skips when the shared data is not beside the project."""

@@ -12,6 +12,7 @@ import pytest
 from mtl_core.config import ExperimentConfig
 from mtl_core.experiment import resolve
 from mtl_core.presets import PRESETS, preset
+from tests.conftest import skip_unless_local
 from tests.browser.support import (  # noqa: F401  (app_url, browser, page are fixtures)
     SETTLE_MS, app_url, browser, expect, open_train, page, ready, set_number,
 )
@@ -19,6 +20,7 @@ from tests.browser.support import (  # noqa: F401  (app_url, browser, page are f
 pytestmark = pytest.mark.browser
 
 def test_a_preset_trains_three_epochs_with_a_curve_per_task(app_url: str, page: Any, tmp_path: Path) -> None:
+    skip_unless_local(ExperimentConfig.from_dict(preset("wine-seed").config()).data.source)
     page.goto(app_url)
     expect(page.get_by_text("Start from a preset")).to_be_visible(timeout=30_000)
     page.locator(".st-key-home-preset-wine-seed button").click()
@@ -125,6 +127,8 @@ def test_a_two_seed_comparison_shows_its_table_and_pareto_plot(app_url: str, pag
 
 @pytest.mark.parametrize("key", [item.key for item in PRESETS if item.key != "wine-seed"])
 def test_every_other_preset_trains_and_draws_all_its_charts(app_url: str, page: Any, key: str) -> None:
+    config = ExperimentConfig.from_dict(preset(key).config())
+    skip_unless_local(config.data.source)  # the presets on always-present data still run
     page.goto(app_url)
     expect(page.get_by_text("Start from a preset")).to_be_visible(timeout=30_000)
     page.locator(f".st-key-home-preset-{key} button").click()
@@ -133,7 +137,6 @@ def test_every_other_preset_trains_and_draws_all_its_charts(app_url: str, page: 
     set_number(page, "Epochs", "2")
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_text("completed: epoch 2 of 2")).to_be_visible(timeout=90_000)
-    config = ExperimentConfig.from_dict(preset(key).config())
     tasks = resolve(config).tasks
     regression = sum(task.kind == "regression" for task in tasks)
     charts = 1 + regression + 2 * (len(tasks) - regression)  # the loss curves, then the plots of each task

@@ -8,6 +8,7 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.errors import UnknownNameError
 from mtl_core.experiment import run_to_results
 from mtl_core.presets import PRESETS, preset
+from tests.conftest import skip_unless_local
 
 
 def test_the_five_presets_of_the_home_page_are_there() -> None:
@@ -21,6 +22,7 @@ def test_the_five_presets_of_the_home_page_are_there() -> None:
 @pytest.mark.parametrize("item", PRESETS, ids=lambda item: item.key)
 def test_every_preset_trains_two_epochs_to_completion(item: object) -> None:
     config = ExperimentConfig.from_dict(preset(item.key).config()).with_overrides(["train.epochs=2"])  # type: ignore[attr-defined]
+    skip_unless_local(config.data.source)
     results = run_to_results(config)
     assert results["status"] == "completed" and len(results["history"]) == 2
     assert set(results["metrics"]["test"]) == {task["name"] for task in results["config"]["tasks"]}
