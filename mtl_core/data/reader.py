@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mtl_core.data.decimals import convert_decimal_commas
 from mtl_core.errors import DataError
 from mtl_core.limits import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_MB
 
@@ -51,6 +52,8 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
         raise DataError(f"{label} has a header but no rows")
     names = [str(column).strip() for column in table.columns]
     table.columns = [name or f"Unnamed: {index}" for index, name in enumerate(names)]  # a blank header cell, as pandas names it
+    if delimiter != ",":  # in a comma-separated file, "1,234" in quotes is a thousands separator, not a decimal comma
+        table = convert_decimal_commas(table, label)
     return table
 
 

@@ -83,3 +83,42 @@ def test_a_trailing_delimiter_on_every_data_row_does_not_shift_the_columns() -> 
     except DataError:
         return  # refusing the file is fine too
     assert table["x"].tolist() == [1, 3] and table["y"].tolist() == [2, 4]
+
+
+EUROPEAN = (
+    "name;price;weight;note\n"
+    "café;1,5;1.234,5;a,b\n"
+    "thé;2;-0,25;c\n"
+    "eau;;12,0;d\n"
+).encode("utf-8")
+
+
+def test_decimal_commas_in_a_semicolon_file_are_read_as_numbers() -> None:
+    table = read_table(EUROPEAN, "eu.csv")
+    assert table["price"].tolist()[:2] == [1.5, 2.0] and table["price"].isna().tolist() == [False, False, True]
+    assert table["weight"].tolist() == [1234.5, -0.25, 12.0]  # '.' groups thousands when ',' is the decimal mark
+
+
+def test_genuine_text_with_commas_stays_text() -> None:
+    table = read_table(EUROPEAN, "eu.csv")
+    assert table["note"].tolist() == ["a,b", "c", "d"] and table["name"].tolist() == ["café", "thé", "eau"]
+
+
+def test_thousands_grouping_without_decimals_is_read_once_the_column_shows_it() -> None:
+    table = read_table(b"x;y\n1.234,5;a\n1.000;b\n7;c\n", "t.csv")
+    assert table["x"].tolist() == [1234.5, 1000.0, 7.0]
+
+
+@pytest.mark.parametrize(("value", "row"), [("1.5", 2), ("1.234", 3)])
+def test_a_column_mixing_decimal_commas_and_points_is_refused_naming_column_row_and_value(value: str, row: int) -> None:
+    payload = b"x;y\n1,5;a\n" + (b"2;b\n" if row == 3 else b"") + f"{value};c\n".encode()
+    with pytest.raises(DataError) as caught:
+        read_table(payload, "t.csv")
+    message = str(caught.value)
+    assert message.startswith(f"column 'x' (row {row} of t.csv) holds {value!r}") and "'1,5'" in message
+    assert "Write every number of the column" in message
+
+
+def test_a_quoted_comma_in_a_comma_separated_file_is_left_as_text() -> None:
+    table = read_table(b'x,y\n"1,5",a\n"2,5",b\n', "t.csv")  # could be a thousands separator there
+    assert table["x"].tolist() == ["1,5", "2,5"]
