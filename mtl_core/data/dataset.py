@@ -98,7 +98,7 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
         if task.quantile_bins:  # quantile edges come from the training rows only
             labels[task.name] = task_labels(table, task, source, routed_by=routed, fit_rows=train_rows)
     labels = {task.name: labels[task.name] for task in tasks}
-    check_labels(tasks, labels, train_rows, test_rows, source)
+    check_labels(tasks, labels, train_rows, {"validation": val_rows, "test": test_rows}, source)
     info = {task.name: task_info(task, labels[task.name], train_rows) for task in tasks}
     preprocessor: Preprocessor
     if images is not None:
@@ -201,8 +201,9 @@ def check_features(table: pd.DataFrame, features: tuple[str, ...], source: str) 
 
 
 def check_labels(tasks: tuple[TaskSpec, ...], labels: dict[str, Labels], train_rows: np.ndarray,
-                 test_rows: np.ndarray, source: str) -> None:
-    """Each task has labelled training rows; classification tasks see two classes and no test-only class."""
+                 held_out: dict[str, np.ndarray], source: str) -> None:
+    """Each task has labelled training rows; classification tasks see two classes and no class that only a
+    held-out split (validation, test) holds."""
     for task in tasks:
         own = labels[task.name]
         train = own.values[train_rows][own.mask[train_rows]]
@@ -216,12 +217,18 @@ def check_labels(tasks: tuple[TaskSpec, ...], labels: dict[str, Labels], train_r
             only = own.classes[next(iter(seen))]
             raise DataError(f"task {task.name!r} has a single class ({only!r}) in the training split of {source}; "
                             f"there is nothing to learn. Choose another threshold or column.")
-        test = own.values[test_rows][own.mask[test_rows]]
-        unseen = sorted(set(np.unique(test).astype(int)) - seen)
-        if unseen:
-            names = ", ".join(repr(own.classes[index]) for index in unseen)
-            raise DataError(f"task {task.name!r}: class {names} appears in the test split of {source} but never in "
-                            f"training, so it cannot be predicted. Merge rare classes (bins) or use more rows.")
+        for split, rows in held_out.items():
+            check_no_unseen_class(task.name, own, rows, seen, f"the {split} split of {source}")
+
+
+def check_no_unseen_class(task: str, labels: Labels, rows: np.ndarray, seen: set[int], where: str) -> None:
+    """Refuses a class that the rows hold but training never saw: it could not be predicted."""
+    held = labels.values[rows][labels.mask[rows]]
+    unseen = sorted(set(np.unique(held).astype(int)) - seen)
+    if unseen:
+        names = ", ".join(repr(labels.classes[index]) for index in unseen)
+        raise DataError(f"task {task!r}: class {names} appears in {where} but never in "
+                        f"training, so it cannot be predicted. Merge rare classes (bins) or use more rows.")
 
 
 def split_rows(

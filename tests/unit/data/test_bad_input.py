@@ -79,6 +79,18 @@ def test_class_seen_only_in_test_rows_is_named() -> None:
     assert "'9'" in str(caught.value) and "never in training" in str(caught.value)
 
 
+def test_class_seen_only_in_validation_rows_is_named_like_a_test_only_one() -> None:
+    table = table_of(60)
+    table["k"] = np.arange(60) % 3
+    task = TaskSpec(name="k", column="k", kind="multiclass")
+    settings = {"stratify": False, "split_seed": 3, "val_size": 0.2}
+    val_rows = build_dataset(table, (task,), DataConfig(**settings), "t.csv").val.rows  # unstratified: labels do not move rows
+    table.loc[val_rows[0], "k"] = 9  # a class that exists only in the validation split
+    with pytest.raises(DataError) as caught:
+        build(table, task, **settings)
+    assert str(caught.value).startswith("task 'k': class '9' appears in the validation split of t.csv but never in training")
+
+
 def test_entirely_missing_feature_column_is_named() -> None:
     table = table_of().assign(empty=np.nan)
     with pytest.raises(DataError, match="'empty'.*entirely missing"):
