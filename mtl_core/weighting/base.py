@@ -44,6 +44,8 @@ class Strategy:
 
     kind: ClassVar[Literal["loss", "gradient"]]
     claims: ClassVar[frozenset[str]] = frozenset()  # properties the paper proves; checked by tests/properties
+    # hyper-parameters, besides the defaults, under which tests/properties also checks ``claims_held()``
+    claim_settings: ClassVar[tuple[dict[str, Any], ...]] = ()
     grad_norms: ClassVar[Literal["last_layer", "shared"] | None] = None  # what StepContext must carry
 
     def reset(self) -> None:
@@ -58,6 +60,10 @@ class Strategy:
     def parameters(self) -> list[Tensor]:
         """Tensors the strategy learns with the model's optimiser (e.g. uncertainty's log-variances)."""
         return []
+
+    def claims_held(self) -> frozenset[str]:
+        """The claims that hold with these hyper-parameters: ``claims``, plus any a setting earns."""
+        return self.claims
 
     def hparams(self) -> dict[str, Any]:
         """The hyper-parameters as given (defaults filled in)."""

@@ -13,15 +13,28 @@ from torch import Tensor
 from mtl_core.weighting.base import GradientStrategy, Jacobian
 from mtl_core.weighting.mgda import Gram, Vector, gram_matrix, kkt_matrix, solve, wolfe
 from mtl_core.weighting.registry import STRATEGIES
+from mtl_core.weighting.upgrad import dual_cone_weights
 
-_FLAT = 1e-7  # ‖g_w‖ below this × max‖g_t‖: g_w = 0, its direction is undefined and d = g0
+_FLAT = 1e-7  # the bisection's floor on ρ = ‖g_w‖ (G scaled to max diagonal 1)
 
 
 def cagrad_weights(gram: Gram, c: float) -> Vector:
-    """Weights of d = g0 + (√φ/‖g_w‖) g_w: 1/T + √φ w_t/‖g_w‖, with √φ = c‖g0‖ and w the dual optimum.
+    """Weights x of the primal optimum d = xᵀJ of max_{‖d − g0‖ ≤ c‖g0‖} min_t g_t · d.
+
+    Where the dual optimum has g_w ≠ 0, d = g0 + (√φ/‖g_w‖) g_w: x = 1/T + √φ w_t/‖g_w‖, √φ = c‖g0‖.
+    Where g_w = 0 (0 is in the hull of the rows: a weakly Pareto-stationary point) that formula has no
+    limit and the optimal value is 0: every d of the ball with J d ≥ 0 is optimal, and the one the
+    Lagrangian picks as its multiplier goes to 0 is the nearest to g0, π_J(g0), the projection of the
+    mean onto the dual cone {d : J d ≥ 0}. It lies in the ball whenever the value is 0, and always when
+    c ≥ 1 (‖π_J(g0) − g0‖ ≤ ‖0 − g0‖). A computed g_w of round-off size points anywhere, so the formula's
+    d is kept only while it conflicts with no task; otherwise π_J(g0) replaces it when it is feasible and
+    better: for c ≥ 1 the optimum is never conflicting (d = 0 is in the ball), so a conflict proves the
+    formula's d is not the optimum while π_J(g0) meets every task at ≥ 0.
 
     >>> cagrad_weights(np.array([[1.0]]), 0.5).tolist()  # one task: d = g + 0.5 g
     [1.5]
+    >>> cagrad_weights(np.array([[1.0, -1.0], [-1.0, 1.0]]), 1.0).tolist()  # opposite rows: d = 0
+    [0.5, 0.5]
     """
     size = len(gram)
     mean = np.full(size, 1.0 / size)
@@ -30,11 +43,25 @@ def cagrad_weights(gram: Gram, c: float) -> Vector:
         return mean
     scaled = gram / top  # the weights do not depend on the overall scale
     radius = c * math.sqrt(max(float(mean @ scaled @ mean), 0.0))
-    if radius <= 1e-12:
-        return mean
-    dual = dual_weights(scaled, scaled @ mean, radius)
-    norm = math.sqrt(max(float(dual @ scaled @ dual), 0.0))
-    return mean + radius / norm * dual if norm > _FLAT else mean
+    formula = None
+    if radius > 1e-12:  # a smaller ball is its centre g0 (the dual is ill-conditioned there)
+        dual = dual_weights(scaled, scaled @ mean, radius)
+        norm = math.sqrt(max(float(dual @ scaled @ dual), 0.0))
+        formula = mean + radius / norm * dual if norm > 0.0 else None
+    candidate = mean if formula is None else formula
+    worst = float(np.min(scaled @ candidate))
+    if worst >= 0.0:
+        return candidate
+    projected = _projected_mean(scaled, mean)
+    offset = projected - mean
+    feasible = c >= 1.0 or float(offset @ scaled @ offset) <= radius * radius
+    return projected if feasible and float(np.min(scaled @ projected)) > worst else candidate
+
+
+def _projected_mean(gram: Gram, mean: Vector) -> Vector:
+    """Weights of π_J(g0), the projection of the mean onto the dual cone (UPGrad's Proposition 1)."""
+    targets = torch.from_numpy(mean[None, :])
+    return dual_cone_weights(torch.from_numpy(gram), targets)[0].numpy()
 
 
 def dual_weights(gram: Gram, projections: Vector, radius: float) -> Vector:
@@ -93,11 +120,14 @@ class CAGrad(GradientStrategy):
 
     d = g0 + (√φ / ‖g_w‖) g_w with g0 = mean_t g_t, √φ = c ‖g0‖ and
     w = argmin_{w ∈ Δ} g_wᵀ g0 + √φ ‖g_w‖, g_w = Σ_t w_t g_t (Algorithm 1, solved exactly on the
-    T-dimensional simplex with the Gram matrix). ``rescale`` follows the authors' code:
-    0 returns d, 1 returns d / (1 + c²) (their default), 2 returns d / (1 + c).
+    T-dimensional simplex with the Gram matrix). Where 0 is in the hull of the gradients g_w = 0 and
+    d = π_J(g0), the mean projected onto {d : J d ≥ 0} (see ``cagrad_weights``); with c ≥ 1 no task
+    conflicts with d. ``rescale`` follows the authors' code: 0 returns d, 1 returns d / (1 + c²)
+    (their default), 2 returns d / (1 + c).
     """
 
     claims = frozenset({"finite", "task_order_equivariant"})
+    claim_settings = ({"c": 1.0}, {"c": 2.0})
 
     def __init__(
         self,
@@ -107,6 +137,10 @@ class CAGrad(GradientStrategy):
     ) -> None:
         self.c = c
         self.rescale = rescale
+
+    def claims_held(self) -> frozenset[str]:
+        """With c ≥ 1 the ball holds d = 0, so the optimum meets every task at ≥ 0: non-conflicting."""
+        return self.claims | {"non_conflicting"} if self.c >= 1.0 else self.claims
 
     def reset(self) -> None:
         self.weights_: Tensor | None = None

@@ -130,3 +130,70 @@ def random_matrices(count: int, seed: int = 0, max_tasks: int = 8, max_params: i
             rows[-1] = -0.5 * rows[0] + noise
         matrices.append(rows)
     return matrices
+
+
+# ---- families around Pareto stationarity (0 in the convex hull of the rows) ------------------------
+
+FAMILIES = ("strictly_weak", "weak", "non_weak", "strong")
+STATIONARY_SCALES = (0.0, 1e-10, 1e-5, 1.0, 1e5, 1e10, 1e15)
+
+
+def stationary_family(family: str, tasks: int, params: int, rank: int, seed: int,
+                      scale: float = 1.0) -> torch.Tensor:
+    """A float64 Jacobian [T, P] of rank at most ``rank`` (1 ≤ rank ≤ T − 1 for the stationary families).
+
+    ``strictly_weak``: Σ a_t g_t = 0 with every a_t > 0 (0 in the relative interior of the hull).
+    ``weak``: that holds for a subset of rows lying in a hyperplane n·g = 0, the others have n·g > 0
+    (0 on the hull's boundary). ``non_weak``: every row has n·g > 0 (0 outside the hull).
+    ``strong``: integer rows whose positive integer combination is exactly 0 in floating point.
+    Rows are then multiplied by factors in 1e-3..1e3 and the whole matrix by ``scale``.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    rank = max(1, min(rank, params - 1, tasks - 1 if family != "non_weak" else tasks))  # room for n
+    basis = torch.linalg.qr(torch.randn(params, rank + 1, generator=generator, dtype=torch.float64))[0].T
+    normal, span = basis[0], basis[1:]  # orthonormal: n and a rank-dimensional subspace orthogonal to it
+    if family == "strong":
+        rows = _integer_cancelling(tasks, rank, generator).to(torch.float64) @ span[:rank] * 4.0
+    elif family == "strictly_weak":
+        rows = _cancelling(tasks, rank, generator) @ span
+    elif family == "weak":
+        face = int(torch.randint(1, tasks, (), generator=generator))  # rows 0..face-1 lie in n·g = 0
+        rows = torch.randn(tasks, rank, generator=generator, dtype=torch.float64) @ span
+        rows[:face] = _cancelling(face, min(rank, max(face - 1, 1)), generator) @ span[:min(rank, max(face - 1, 1))]
+        if face == 1:
+            rows[0] = 0.0  # a single row summing to 0 with a positive weight is the zero row
+        rows[face:] += (torch.rand(tasks - face, 1, generator=generator, dtype=torch.float64) + 0.1) * normal
+    elif family == "non_weak":
+        rows = torch.randn(tasks, rank, generator=generator, dtype=torch.float64) @ span[:rank]
+        rows += (torch.rand(tasks, 1, generator=generator, dtype=torch.float64) + 0.1) * normal
+    else:
+        raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}")
+    factors = 10.0 ** (6.0 * torch.rand(tasks, 1, generator=generator, dtype=torch.float64) - 3.0)
+    return rows * factors * scale
+
+
+def _cancelling(tasks: int, rank: int, generator: torch.Generator) -> torch.Tensor:
+    """[T, rank] coefficients whose combination with positive weights a (each a_t in 0.1..1.1) is 0."""
+    coefficients = torch.randn(tasks, rank, generator=generator, dtype=torch.float64)
+    weights = torch.rand(tasks, generator=generator, dtype=torch.float64) + 0.1
+    return coefficients - torch.outer(weights, weights @ coefficients) / (weights @ weights)
+
+
+def _integer_cancelling(tasks: int, rank: int, generator: torch.Generator) -> torch.Tensor:
+    """[T, rank] small integers: the last row is −Σ a_t (row t), a_t in 1..3, so the sum is exactly 0."""
+    rows = torch.randint(-4, 5, (tasks, rank), generator=generator)
+    weights = torch.randint(1, 4, (tasks - 1,), generator=generator)
+    rows[-1] = -(weights @ rows[:-1])
+    return rows
+
+
+@st.composite
+def stationary_jacobians(draw: st.DrawFn, families: tuple[str, ...] = FAMILIES, max_tasks: int = 20,
+                         max_params: int = 100) -> torch.Tensor:
+    """A ``stationary_family`` matrix: 2 ≤ T ≤ ``max_tasks``, 2 ≤ P ≤ ``max_params``, 1 ≤ rank ≤ T − 1."""
+    family = draw(st.sampled_from(families))
+    tasks = draw(st.integers(2, max_tasks))
+    params = draw(st.integers(2, max_params))
+    rank = draw(st.integers(1, max(tasks - 1, 1)))
+    scale = draw(st.sampled_from(STATIONARY_SCALES))
+    return stationary_family(family, tasks, params, rank, draw(st.integers(0, 2**31 - 1)), scale)

@@ -9,6 +9,9 @@ check measures the method and not float32 rounding of the test's own dot product
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -28,19 +31,26 @@ SOME = settings(max_examples=20, deadline=None, derandomize=True, suppress_healt
 FEW = settings(SOME, max_examples=15)
 
 
-def claimed(names: list[str], vocabulary: set[str]) -> list[tuple[str, str]]:
-    """(name, claim) pairs to check; "finite" is checked for every method anyway."""
-    pairs = [(name, claim) for name in names for claim in sorted(weighting.STRATEGIES.get(name).claims)
-             if claim in vocabulary - {"finite"}]
-    return pairs or [pytest.param("none", "none", marks=pytest.mark.skip("no method declares such a claim"))]
+def variants(names: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Each name with its default hyper-parameters, then with each of its ``claim_settings``."""
+    return [(name, dict(setting)) for name in names
+            for setting in ({}, *weighting.STRATEGIES.get(name).claim_settings)]
+
+
+def claimed(names: list[str], vocabulary: set[str]) -> list[Any]:
+    """(name, hparams, claim) to check; "finite" is checked for every method anyway."""
+    pairs = [pytest.param(name, hparams, claim, id=f"{name}{hparams or ''}-{claim}")
+             for name, hparams in variants(names)
+             for claim in sorted(weighting.create(name, **hparams).claims_held()) if claim in vocabulary - {"finite"}]
+    return pairs or [pytest.param("none", {}, "none", marks=pytest.mark.skip("no method declares such a claim"))]
 
 
 def or_skip(names: list[str]) -> list[str] | list[object]:
     return names or [pytest.param("none", marks=pytest.mark.skip("no method of this kind registered"))]
 
 
-def gradient_strategy(name: str, n_tasks: int) -> GradientStrategy:
-    strategy = weighting.create(name)
+def gradient_strategy(name: str, n_tasks: int, hparams: dict[str, Any] | None = None) -> GradientStrategy:
+    strategy = weighting.create(name, **(hparams or {}))
     assert isinstance(strategy, GradientStrategy)
     strategy.check_tasks(tuple(f"task_{index}" for index in range(n_tasks)))
     return strategy
@@ -61,10 +71,11 @@ def loss_weights(name: str, step: LossStep) -> torch.Tensor:
 
 
 def test_every_declared_claim_is_one_the_property_tests_check() -> None:
-    for name in weighting.available():
+    for name, hparams in variants(weighting.available()):
         cls = weighting.STRATEGIES.get(name)
         vocabulary = GRADIENT_CLAIMS if cls.kind == "gradient" else LOSS_CLAIMS
-        assert cls.claims <= vocabulary, f"{name} declares {sorted(cls.claims - vocabulary)}, which nothing checks"
+        held = weighting.create(name, **hparams).claims_held()
+        assert held <= vocabulary, f"{name}{hparams} declares {sorted(held - vocabulary)}, which nothing checks"
 
 
 # ---- gradient-based: every method ------------------------------------------------------------
@@ -86,35 +97,39 @@ def test_direction_is_finite_of_shape_p_and_the_same_from_two_fresh_instances(na
 
 # ---- gradient-based: the declared claims ------------------------------------------------------
 
-def check_non_conflicting(name: str, jacobian: torch.Tensor, data: st.DataObject) -> None:
-    direction = gradient_strategy(name, len(jacobian))(jacobian).to(torch.float64)
+Make = Callable[[int], GradientStrategy]  # a fresh strategy for that many tasks
+
+
+def check_non_conflicting(make: Make, jacobian: torch.Tensor, data: st.DataObject | None = None) -> None:
+    """d · g_t ≥ 0 for every row, up to round-off of the products and of an exact 0 (scale-aware)."""
+    direction = make(len(jacobian))(jacobian).to(torch.float64)
     norms = jacobian.norm(dim=1)
     slack = 1e-6 * norms * direction.norm() + 1e-12 * norms * norms.max()
     assert bool((jacobian @ direction >= -slack).all()), f"d · g_t = {(jacobian @ direction).tolist()}"
 
 
-def check_task_order_equivariant(name: str, jacobian: torch.Tensor, data: st.DataObject) -> None:
+def check_task_order_equivariant(make: Make, jacobian: torch.Tensor, data: st.DataObject) -> None:
     order = data.draw(st.permutations(range(len(jacobian))), label="order")
-    direction = gradient_strategy(name, len(jacobian))(jacobian)
-    permuted = gradient_strategy(name, len(jacobian))(jacobian[list(order)])
+    direction = make(len(jacobian))(jacobian)
+    permuted = make(len(jacobian))(jacobian[list(order)])
     tolerance = 1e-6 * max(float(direction.abs().max()), float(permuted.abs().max())) + 1e-8 * scale(jacobian)
     assert float((direction - permuted).abs().max()) <= tolerance, f"{direction.tolist()} vs {permuted.tolist()}"
 
 
-def check_sum_when_no_conflict(name: str, jacobian: torch.Tensor, data: st.DataObject) -> None:
+def check_sum_when_no_conflict(make: Make, jacobian: torch.Tensor, data: st.DataObject) -> None:
     jacobian = jacobian.abs()  # every pairwise dot product ≥ 0
-    direction = gradient_strategy(name, len(jacobian))(jacobian)
+    direction = make(len(jacobian))(jacobian)
     assert float((direction - jacobian.sum(dim=0)).abs().max()) <= 1e-6 * scale(jacobian)
 
 
-def check_mean_when_no_conflict(name: str, jacobian: torch.Tensor, data: st.DataObject) -> None:
+def check_mean_when_no_conflict(make: Make, jacobian: torch.Tensor, data: st.DataObject) -> None:
     jacobian = jacobian.abs()
-    direction = gradient_strategy(name, len(jacobian))(jacobian)
+    direction = make(len(jacobian))(jacobian)
     assert float((direction - jacobian.mean(dim=0)).abs().max()) <= 1e-6 * scale(jacobian) / len(jacobian)
 
 
-def check_weights_on_simplex(name: str, jacobian: torch.Tensor, data: st.DataObject) -> None:
-    strategy = gradient_strategy(name, len(jacobian))
+def check_weights_on_simplex(make: Make, jacobian: torch.Tensor, data: st.DataObject) -> None:
+    strategy = make(len(jacobian))
     strategy(jacobian)
     weights = strategy.implied_weights()
     assert weights is not None and weights.shape == (len(jacobian),)
@@ -133,12 +148,12 @@ GRADIENT_CHECKS = {
 }
 
 
-@pytest.mark.parametrize(("name", "claim"), claimed(GRADIENT, GRADIENT_CLAIMS))
+@pytest.mark.parametrize(("name", "hparams", "claim"), claimed(GRADIENT, GRADIENT_CLAIMS))
 @FEW
 @given(jacobian=jacobians(max_tasks=8, max_params=12, dtype=torch.float64), data=st.data())
-def test_a_gradient_method_keeps_each_claim_it_declares(name: str, claim: str, jacobian: torch.Tensor,
-                                                        data: st.DataObject) -> None:
-    GRADIENT_CHECKS[claim](name, jacobian, data)
+def test_a_gradient_method_keeps_each_claim_it_declares(name: str, hparams: dict[str, Any], claim: str,
+                                                        jacobian: torch.Tensor, data: st.DataObject) -> None:
+    GRADIENT_CHECKS[claim](lambda n_tasks: gradient_strategy(name, n_tasks, hparams), jacobian, data)
 
 
 # ---- loss-based -------------------------------------------------------------------------------
@@ -187,9 +202,9 @@ LOSS_CHECKS = {
 }
 
 
-@pytest.mark.parametrize(("name", "claim"), claimed(LOSS, LOSS_CLAIMS))
+@pytest.mark.parametrize(("name", "hparams", "claim"), claimed(LOSS, LOSS_CLAIMS))
 @FEW
 @given(step=any_step, data=st.data())
-def test_a_loss_method_keeps_each_claim_it_declares(name: str, claim: str, step: LossStep,
+def test_a_loss_method_keeps_each_claim_it_declares(name: str, hparams: dict[str, Any], claim: str, step: LossStep,
                                                     data: st.DataObject) -> None:
     LOSS_CHECKS[claim](name, step, data)

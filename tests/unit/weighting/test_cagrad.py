@@ -62,6 +62,19 @@ def test_the_dual_optimum_meets_its_optimality_conditions() -> None:
     assert (projections[~support] >= projections[support].min() - 1e-9).all()
 
 
+def test_opposite_tasks_with_c_one_get_no_update_by_hand() -> None:
+    # g_w = 0 at w = (½, ½): the optimal value is 0 and the only d with J d ≥ 0 is orthogonal to g; here 0
+    direction = cagrad(c=1.0, rescale=0)(torch.tensor([[1.0, 2.0], [-1.0, -2.0]], dtype=torch.float64))
+    assert_close(direction, torch.zeros(2, dtype=torch.float64))
+
+
+def test_at_a_weakly_stationary_point_the_mean_is_projected_onto_the_dual_cone_by_hand() -> None:
+    # (1, 0) and (−1, 0) cancel: J d ≥ 0 forces d = (0, y), y ≥ 0; the nearest to g0 = (0, ⅓) is g0 itself
+    jacobian = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    for c in (1.0, 2.0):
+        assert_close(cagrad(c=c, rescale=0)(jacobian), torch.tensor([0.0, 1.0 / 3.0], dtype=torch.float64))
+
+
 def test_implied_weights_give_the_direction() -> None:
     jacobian = torch.randn(3, 5, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     strategy = cagrad()
