@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeAlias
 
 import torch
-from pydantic import ConfigDict, ValidationError, create_model
 from torch import Tensor
 
-from mtl_core.errors import ConfigError
+from mtl_core.settings import hparam_model, hparam_names, validate  # the first two re-exported: strategies use them
 
 Jacobian: TypeAlias = Tensor  # [T, P]: one row per task, the gradient of its loss w.r.t. the shared parameters
 Losses: TypeAlias = Tensor  # [T]
@@ -118,47 +116,6 @@ class GradientStrategy(Strategy):
         return None
 
 
-def hparam_names(cls: type) -> list[str]:
-    """Names of the keyword hyper-parameters of a strategy class."""
-    return list(inspect.signature(cls).parameters)
-
-
-_HPARAM_MODELS: dict[type, Any] = {}  # built once per class: create_model costs about a millisecond
-
-
-def hparam_model(cls: type) -> Any:
-    """A pydantic model of ``cls.__init__``'s keywords: annotations (with Field limits) and defaults."""
-    if cls not in _HPARAM_MODELS:
-        _HPARAM_MODELS[cls] = _build_hparam_model(cls)
-    return _HPARAM_MODELS[cls]
-
-
-def _build_hparam_model(cls: type) -> Any:
-    hints = inspect.get_annotations(getattr(cls, "__init__"), eval_str=True)
-    fields: dict[str, Any] = {}
-    for name, parameter in inspect.signature(cls).parameters.items():
-        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-        fields[name] = (hints.get(name, Any), default)
-    return create_model(f"{cls.__name__}Settings", __config__=ConfigDict(extra="forbid"), **fields)
-
-
 def validate_hparams(cls: type, hparams: dict[str, Any]) -> dict[str, Any]:
     """Validated keywords for ``cls``; ConfigError names ``strategy.<key>`` and what is expected."""
-    try:
-        return dict(hparam_model(cls).model_validate(hparams))
-    except ValidationError as error:
-        problems: dict[str, str] = {}
-        for problem in error.errors():
-            parts = [str(part) for part in problem["loc"] if "[" not in str(part)]  # drop union member tags
-            key = "strategy." + ".".join(parts)
-            if key in problems:
-                continue  # one message per key: the first union member's
-            if problem["type"] == "extra_forbidden":
-                names = hparam_names(cls)
-                close = difflib.get_close_matches(parts[-1], names, n=1, cutoff=0.6)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                problems[key] = (f"{key}: {cls.__name__} has no such hyper-parameter.{hint} "
-                                 f"It takes: {', '.join(names) or 'none'}")
-            else:
-                problems[key] = f"{key} = {problem.get('input')!r}: {problem['msg']}"
-        raise ConfigError("; ".join(problems.values())) from None
+    return validate(cls, hparams, "strategy", cls.__name__)
