@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, TypeAlias
 
+import numpy as np
 import pandas as pd
-
 from pydantic import ValidationError
 
 from mtl_core.config import describe_validation_error
@@ -14,25 +14,45 @@ from mtl_core.errors import DataError
 from mtl_core.tasks import Kind, LossName, TaskSpec
 
 Role: TypeAlias = Literal["feature", "task", "ignored"]
-FEW_VALUES = 20  # numeric columns with at most this many distinct values read as classes
+FEW_VALUES = 20  # whole-number columns with at most this many distinct values may read as classes
+ROWS_PER_CLASS = 5  # ... and only with this many rows per class on average: each split needs each class
 
 
 def infer_kind(column: pd.Series) -> Kind:
-    """Numeric with many values → regression; two values → binary; few values or text → multiclass.
+    """The kind of task a column suggests, from its values (missing cells left out).
+
+    Two values (or booleans) → binary; text → multiclass; numbers with a fractional part → regression;
+    whole numbers → multiclass when they are few labels (at most ``FEW_VALUES`` distinct values, with
+    ``ROWS_PER_CLASS`` rows per value on average), else regression: a measurement such as a weight
+    in kilograms, stored as whole numbers, is not a set of classes.
 
     >>> infer_kind(pd.Series([1.5, 2.25, 3.0] * 10 + list(range(30))))
     'regression'
     >>> infer_kind(pd.Series(["red", "white", "red"]))
     'binary'
+    >>> infer_kind(pd.Series([3, 5, 4, 6, 5] * 20)), infer_kind(pd.Series([191.0, 189, 193, 162, 189, 182]))
+    ('multiclass', 'regression')
     """
     values = column.dropna()
     distinct = values.nunique()
-    if distinct == 2:
+    if distinct == 0:
+        return "regression"  # all missing: nothing to go on
+    if pd.api.types.is_bool_dtype(values) or distinct <= 2:
         return "binary"
-    numeric = pd.api.types.is_numeric_dtype(values) and values.dtype != bool
-    if numeric and distinct > FEW_VALUES:
+    if not pd.api.types.is_numeric_dtype(values):
+        return "multiclass"
+    if not _whole(values):
         return "regression"
-    return "multiclass"
+    few = distinct <= FEW_VALUES and len(values) >= ROWS_PER_CLASS * distinct
+    return "multiclass" if few else "regression"
+
+
+def _whole(values: pd.Series) -> bool:
+    """Whether every value is a whole number (an integer column, or floats such as 36.0)."""
+    if pd.api.types.is_integer_dtype(values):
+        return True
+    numbers = values.to_numpy(dtype=float)
+    return bool(np.isfinite(numbers).all() and (numbers == np.round(numbers)).all())
 
 
 def summarize(table: pd.DataFrame) -> pd.DataFrame:

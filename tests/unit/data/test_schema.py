@@ -19,11 +19,59 @@ from mtl_core.tasks import TaskSpec
     (list(np.linspace(0, 1, 50)), "regression"),
     ([0, 1, 1, 0], "binary"),
     (["lunch", "dinner", None], "binary"),
-    ([1, 2, 3, 4, 5, 1, 2], "multiclass"),
+    ([1, 2, 3, 4, 5] * 6, "multiclass"),
     (["a", "b", "c"], "multiclass"),
 ])
 def test_kind_is_suggested_from_the_values(values: list[object], kind: str) -> None:
     assert infer_kind(pd.Series(values)) == kind
+
+
+LINNERUD = {  # scikit-learn's load_linnerud targets: whole numbers stored as floats, 20 rows
+    "Weight": [191, 189, 193, 162, 189, 182, 211, 167, 176, 154, 169, 166, 154, 247, 193, 202, 176, 157, 156, 138],
+    "Waist": [36, 37, 38, 35, 35, 36, 38, 34, 31, 33, 34, 33, 34, 46, 36, 37, 37, 32, 33, 33],
+    "Pulse": [50, 52, 58, 62, 46, 56, 56, 60, 74, 56, 50, 52, 64, 50, 46, 62, 54, 52, 54, 68],
+}
+
+
+@pytest.mark.parametrize("name", list(LINNERUD))
+def test_body_measurements_with_9_to_16_values_in_20_rows_are_regression(name: str) -> None:
+    column = pd.Series(LINNERUD[name], dtype=float)
+    assert 9 <= column.nunique() <= 16 and infer_kind(column) == "regression"
+    assert infer_kind(column.astype(int)) == "regression"  # the same numbers written without ".0"
+
+
+def test_floats_with_a_fractional_part_are_regression_however_few_their_values() -> None:
+    assert infer_kind(pd.Series([0.5, 1.5, 2.5] * 40)) == "regression"
+
+
+def test_a_float_column_holding_a_few_whole_numbers_is_multiclass() -> None:
+    quality = pd.Series([5.0, 6.0, 7.0, 6.0, 5.0, 8.0] * 30)  # e.g. an integer column with a missing cell read as float
+    assert infer_kind(quality) == "multiclass"
+    assert infer_kind(pd.concat([quality, pd.Series([np.nan] * 10)])) == "multiclass"
+
+
+def test_many_whole_numbers_are_regression_and_a_few_labels_in_many_rows_are_classes() -> None:
+    assert infer_kind(pd.Series(np.arange(300) % 40)) == "regression"  # more than FEW_VALUES distinct values
+    assert infer_kind(pd.Series(np.arange(300) % 20)) == "multiclass"
+    assert infer_kind(pd.Series(np.arange(30) % 10)) == "regression"  # three rows per label: too few to split
+
+
+def test_text_labels_are_multiclass_whatever_their_count() -> None:
+    assert infer_kind(pd.Series(["setosa", "versicolor", "virginica"] * 5)) == "multiclass"
+    assert infer_kind(pd.Series([f"id{i}" for i in range(50)])) == "multiclass"
+
+
+def test_missing_values_are_left_out_before_counting() -> None:
+    assert infer_kind(pd.Series([0.0, 1.0, None, 1.0, None])) == "binary"
+    assert infer_kind(pd.Series(["a", None, "b", "c", None])) == "multiclass"
+    assert infer_kind(pd.Series([1.25, None, 2.5, 3.75])) == "regression"
+    assert infer_kind(pd.Series([None, None], dtype=float)) == "regression"
+
+
+def test_booleans_are_binary_even_with_one_value_present() -> None:
+    assert infer_kind(pd.Series([True, False, True])) == "binary"
+    assert infer_kind(pd.Series([True, True, True])) == "binary"
+    assert infer_kind(pd.Series([True, None, False], dtype="boolean")) == "binary"
 
 
 def test_summary_counts_missing_and_distinct_values() -> None:
