@@ -6,13 +6,14 @@ They take what the engine hands out (events, the results dict's ``history``, ``m
 """
 
 from mtl_core.viz.compare import best_methods, compare_bars, compare_table, pareto_plot
+from mtl_core.viz.data import distributions, target_scatter
 from mtl_core.viz.results import classification_tasks, confusion_matrix_figure, regression_tasks, roc_figure
 from mtl_core.viz.training import (
     EpochRows, epoch_rows, eta_seconds, loss_curves, metric_curves, metrics_table, pred_vs_true, smooth, weight_curves,
 )
 
 __all__ = [
-    "best_methods", "compare_bars", "compare_table", "pareto_plot",
+    "best_methods", "compare_bars", "compare_table", "pareto_plot", "distributions", "target_scatter",
     "classification_tasks", "confusion_matrix_figure", "regression_tasks", "roc_figure",
     "EpochRows", "epoch_rows", "eta_seconds", "loss_curves", "metric_curves", "metrics_table", "pred_vs_true", "smooth",
     "weight_curves",
