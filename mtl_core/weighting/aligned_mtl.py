@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import torch
@@ -56,7 +57,7 @@ class AlignedMTL(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
         eps = torch.finfo(jacobian.dtype).eps  # the rank rule of the paper's code, in the Jacobian's precision
         transform = balance_transformation(gram_matrix(jacobian), self.scale_mode, eps)
         weights = transform @ torch.ones(len(jacobian), dtype=transform.dtype, device=transform.device)

@@ -92,28 +92,41 @@ class GradientStrategy(Strategy):
     kind = "gradient"
     space: str = "parameters"  # "representation": rows are gradients w.r.t. the shared representation instead
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
-        """The update direction for the shared parameters."""
+    _takes_rows: ClassVar[bool] = True  # whether ``aggregate`` has the ``rows`` keyword (set per subclass)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._takes_rows = "rows" in inspect.signature(cls.aggregate).parameters
+
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
+        """The update direction for the shared parameters; works on a fresh object as on a used one.
+
+        ``rows`` names the run's task of each row (None: tasks 0..T−1): a task without labelled rows
+        in the batch is left out of the Jacobian, and a method keeping state per task indexes it with
+        ``rows``. A method without such state may leave the keyword out of its signature.
+        """
         raise NotImplementedError
 
     def __call__(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
-        """Check the Jacobian, then ``aggregate`` it.
-
-        ``rows`` says which of the run's tasks the rows belong to, when some task had no labelled
-        rows in the batch; stateful methods read it as ``self.rows_`` to index their per-task state.
-        """
+        """Check the Jacobian (2-D, finite, one row per task of ``rows``), then ``aggregate`` it."""
         if jacobian.dim() != 2:
             raise ValueError(f"a Jacobian is [tasks, parameters]; got shape {tuple(jacobian.shape)}")
         if jacobian.numel():
             low, high = torch.aminmax(jacobian)  # nan propagates to both: one cheap pass instead of isfinite().all()
             if not (torch.isfinite(low) and torch.isfinite(high)):
                 raise ValueError("the Jacobian holds nan or inf; the run diverged before weighting")
-        self.rows_ = list(rows) if rows is not None else list(range(len(jacobian)))
-        return self.aggregate(jacobian)
+        if rows is not None and len(rows) != len(jacobian):
+            raise ValueError(f"{len(rows)} task rows named for a Jacobian of {len(jacobian)} rows")
+        return self.aggregate(jacobian, rows=rows) if self._takes_rows else self.aggregate(jacobian)
 
     def implied_weights(self) -> Tensor | None:
         """The task weights of the last ``aggregate`` when the method has them (direction = wᵀJ), else None."""
         return None
+
+
+def task_rows(rows: Sequence[int] | None, count: int) -> list[int]:
+    """The run's task of each of ``count`` rows: ``rows`` as a list, or 0..count−1 when None."""
+    return list(range(count)) if rows is None else list(rows)
 
 
 def validate_hparams(cls: type, hparams: dict[str, Any]) -> dict[str, Any]:

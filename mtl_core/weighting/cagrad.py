@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import math
 from typing import Annotated, Literal
 
@@ -145,7 +146,7 @@ class CAGrad(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
         divisor = (1.0, 1.0 + self.c**2, 1.0 + self.c)[self.rescale]
         weights = torch.from_numpy(cagrad_weights(gram_matrix(jacobian), self.c) / divisor).to(jacobian)
         self.weights_ = weights

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import torch
 from torch import Tensor
 
@@ -50,7 +51,7 @@ class ConFIG(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
         weights = config_weights(gram_matrix(jacobian), jacobian.shape[1])
         self.weights_ = weights.to(jacobian.dtype)
         return combine(weights, jacobian)

@@ -9,7 +9,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting.base import GradientStrategy, Jacobian, task_rows
 from mtl_core.weighting.registry import STRATEGIES
 
 
@@ -42,13 +42,13 @@ class DBMTL(GradientStrategy):
     def check_tasks(self, task_names: Sequence[str]) -> None:
         self.n_tasks_ = len(task_names)
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
-        rows = getattr(self, "rows_", list(range(len(jacobian))))
-        averaged = self._state(jacobian, rows)
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
+        tasks = task_rows(rows, len(jacobian))
+        averaged = self._state(jacobian, tasks)
         self.step_ += 1
         beta = self.beta / self.step_**self.beta_sigma
-        current = jacobian.detach() + beta * (averaged[rows] - jacobian.detach())  # β ĝ + (1 − β) g
-        averaged[rows] = current
+        current = jacobian.detach() + beta * (averaged[tasks] - jacobian.detach())  # β ĝ + (1 − β) g
+        averaged[tasks] = current
         norms = current.to(torch.float64).norm(dim=1)  # [T]
         scales = torch.where(norms > 0, norms.max() / norms, torch.zeros_like(norms))
         return (scales @ current.to(torch.float64)).to(jacobian.dtype)

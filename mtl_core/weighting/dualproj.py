@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import torch
 from torch import Tensor
 
@@ -27,7 +28,7 @@ class DualProj(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
         mean = torch.full((1, len(jacobian)), 1.0 / len(jacobian), dtype=torch.float64)
         weights = dual_cone_weights(gram_matrix(jacobian), mean, self.norm_eps, self.reg_eps)[0]
         self.weights_ = weights.to(jacobian.dtype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import numpy as np
@@ -101,7 +102,7 @@ class FairGrad(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
         weights = torch.as_tensor(fair_weights(gram_matrix(jacobian).cpu().numpy(), self.alpha))
         self.weights_ = weights.to(device=jacobian.device, dtype=jacobian.dtype)
         return combine(weights.to(jacobian.device), jacobian)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import torch
@@ -41,7 +42,7 @@ class GradDrop(GradientStrategy):
     def reset(self) -> None:
         self.generator_ = torch.Generator().manual_seed(self.seed)
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
         magnitude = jacobian.abs().sum(dim=0)
         purity = 0.5 * (torch.ones_like(jacobian[0]) + jacobian.sum(dim=0) / magnitude)
         purity = torch.where(magnitude > 0, purity, torch.full_like(purity, 0.5))  # all-zero column: nothing to keep

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import math
 
 import numpy as np
@@ -60,7 +61,7 @@ class IMTLG(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
         weights = torch.from_numpy(imtl_g_weights(gram_matrix(jacobian))).to(jacobian)
         self.weights_ = weights
         return weights @ jacobian

@@ -8,6 +8,7 @@ shared with the other Gram-based methods (CAGrad, Nash-MTL).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal, TypeAlias
 
 import numpy as np
@@ -152,7 +153,7 @@ class MGDA(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
         gram = gram_matrix(jacobian)
         if self.normalization == "l2":
             norms = np.sqrt(np.diag(gram))

@@ -9,7 +9,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting.base import GradientStrategy, Jacobian, task_rows
 from mtl_core.weighting.registry import STRATEGIES
 
 
@@ -56,20 +56,20 @@ class MoCo(GradientStrategy):
     def check_tasks(self, task_names: Sequence[str]) -> None:
         self.n_tasks_ = len(task_names)
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
-        rows = getattr(self, "rows_", list(range(len(jacobian))))
-        tracked, lambdas = self._state(jacobian, rows)
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
+        tasks = task_rows(rows, len(jacobian))
+        tracked, lambdas = self._state(jacobian, tasks)
         self.step_ += 1
         beta = self.beta / self.step_**self.beta_sigma
         gamma = self.gamma / self.step_**self.gamma_sigma
-        current = tracked[rows] - beta * (tracked[rows] - jacobian.detach())  # y_t
-        tracked[rows] = current
-        mass = float(lambdas[rows].sum())
-        weights = lambdas[rows] / mass if mass > 0 else torch.full((len(rows),), 1.0 / len(rows), dtype=torch.float64)
+        current = tracked[tasks] - beta * (tracked[tasks] - jacobian.detach())  # y_t
+        tracked[tasks] = current
+        mass = float(lambdas[tasks].sum())
+        weights = lambdas[tasks] / mass if mass > 0 else torch.full((len(tasks),), 1.0 / len(tasks), dtype=torch.float64)
         precise = current.to(torch.float64)
-        regularised = precise @ precise.T + self.rho * torch.eye(len(rows), dtype=torch.float64)
+        regularised = precise @ precise.T + self.rho * torch.eye(len(tasks), dtype=torch.float64)
         weights = project_to_simplex(weights - gamma * regularised.cpu() @ weights)
-        lambdas[rows] = weights * mass if mass > 0 else weights * 0.0
+        lambdas[tasks] = weights * mass if mass > 0 else weights * 0.0
         return (weights.to(precise.device) @ precise).to(jacobian.dtype)
 
     def _state(self, jacobian: Jacobian, rows: list[int]) -> tuple[Tensor, Tensor]:

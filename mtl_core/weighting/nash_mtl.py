@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import math
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting.base import GradientStrategy, Jacobian, task_rows
 from mtl_core.weighting.mgda import Gram, Vector, gram_matrix, min_norm_weights
 from mtl_core.weighting.registry import STRATEGIES
 
@@ -97,14 +98,15 @@ class NashMTL(GradientStrategy):
         self.alpha_: dict[int, float] = {}  # last α per task of the run
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:
-        reuse = self.step_ % self.update_weights_every != 0 and all(row in self.alpha_ for row in self.rows_)
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
+        tasks = task_rows(rows, len(jacobian))
+        reuse = self.step_ % self.update_weights_every != 0 and all(task in self.alpha_ for task in tasks)
         self.step_ += 1
         if reuse:
-            alpha = torch.tensor([self.alpha_[row] for row in self.rows_], dtype=torch.float64)
+            alpha = torch.tensor([self.alpha_[task] for task in tasks], dtype=torch.float64)
         else:
             alpha = torch.from_numpy(nash_weights(gram_matrix(jacobian), self.optim_niter))
-            self.alpha_.update(zip(self.rows_, alpha.tolist(), strict=True))
+            self.alpha_.update(zip(tasks, alpha.tolist(), strict=True))
         weights = alpha.to(jacobian)
         direction = weights @ jacobian
         norm = float(direction.norm())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import torch
@@ -35,7 +36,7 @@ class PCGrad(GradientStrategy):
         self.generator_ = torch.Generator().manual_seed(self.seed)
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
         gram = gram_matrix(jacobian).tolist()
         size = len(gram)
         total = [0.0] * size

@@ -9,6 +9,7 @@ to compile; written here because ``scipy.optimize.nnls`` returns wrong answers w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import numpy as np
@@ -125,7 +126,7 @@ class UPGrad(GradientStrategy):
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
-    def aggregate(self, jacobian: Jacobian) -> Tensor:  # [T, P] -> [P]
+    def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
         n_tasks = len(jacobian)
         targets = torch.eye(n_tasks, dtype=torch.float64) / n_tasks  # row i: u = e_i / T
         weights = dual_cone_weights(gram_matrix(jacobian), targets, self.norm_eps, self.reg_eps).sum(dim=0)

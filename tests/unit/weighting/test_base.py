@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import pytest
@@ -49,12 +50,23 @@ def test_a_jacobian_holding_nan_or_inf_is_refused(bad: float) -> None:
         RowSum()(torch.tensor([[1.0, bad], [0.0, 1.0]]))
 
 
-def test_a_gradient_strategy_learns_which_tasks_its_rows_belong_to() -> None:
-    strategy = RowSum()
+def test_the_tasks_of_the_rows_are_passed_to_aggregate_and_not_kept() -> None:
+    seen: list[object] = []
+
+    class Recorder(RowSum):
+        def aggregate(self, jacobian: torch.Tensor, rows: Sequence[int] | None = None) -> torch.Tensor:
+            seen.append(rows)
+            return jacobian.sum(dim=0)
+
+    strategy = Recorder()
     strategy(torch.ones(2, 3), rows=[0, 2])
-    assert strategy.rows_ == [0, 2]
     strategy(torch.ones(3, 3))
-    assert strategy.rows_ == [0, 1, 2]
+    assert seen == [[0, 2], None] and not hasattr(strategy, "rows_")
+
+
+def test_rows_naming_another_number_of_tasks_than_the_jacobian_holds_are_refused() -> None:
+    with pytest.raises(ValueError, match="2 task rows named for a Jacobian of 3 rows"):
+        RowSum()(torch.ones(3, 3), rows=[0, 1])
 
 
 def test_the_present_mask_marks_the_tasks_labelled_in_the_batch() -> None:
