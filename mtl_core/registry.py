@@ -1,11 +1,17 @@
-"""One generic registry for data sets, weighting strategies and architectures."""
+"""One generic registry for data sets, weighting strategies and architectures.
+
+Each of the three offers the same calls on top of it: ``available()``, ``create(name, **hparams)`` and
+``describe(name=None)``. An entry's hyper-parameters are the keyword arguments of one callable (the
+class itself, or a data set's ``load``), checked and described by ``mtl_core.settings``.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
+from mtl_core import settings
 from mtl_core.errors import UnknownNameError
 
 T = TypeVar("T")
@@ -24,9 +30,11 @@ class Registry(Generic[T]):
     mtl_core.errors.UnknownNameError: no colour named 'rde'. Did you mean 'red'? Available: red
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, settings_of: Callable[[T], Callable[..., Any]] | None = None) -> None:
+        """``settings_of`` gives the callable whose keywords are an entry's hyper-parameters (default: the entry)."""
         self.kind = kind
         self._entries: dict[str, T] = {}
+        self._settings_of = settings_of
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator that stores its target under ``name``; a name may be registered once."""
@@ -56,6 +64,26 @@ class Registry(Generic[T]):
         close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         return f"no {self.kind} named {name!r}.{hint} Available: {', '.join(names)}"
+
+    def available(self) -> list[str]:
+        """All registered names, sorted (as ``names``; the name the three registries' modules export)."""
+        return self.names()
+
+    def settings_target(self, name: str, key: str | None = None) -> Callable[..., Any]:
+        """The callable whose annotated keyword arguments are the hyper-parameters of ``name``."""
+        entry = self.get(name, key)
+        if self._settings_of is not None:
+            return self._settings_of(entry)
+        assert callable(entry), f"{self.kind} {name!r} is not callable; give the registry settings_of"
+        return entry
+
+    def validate(self, name: str, values: Mapping[str, Any], prefix: str, *, common: Sequence[str] = ()) -> dict[str, Any]:
+        """The validated hyper-parameters of ``name``; ConfigError names ``<prefix>.<key>`` (see ``settings.validate``)."""
+        return settings.validate(self.settings_target(name), values, prefix, f"{self.kind} {name!r}", common=common)
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """The JSON schema of the hyper-parameters of ``name``, for a form."""
+        return settings.describe(self.settings_target(name))
 
     def unregister(self, name: str) -> None:
         """Remove an entry (for tests and plug-ins that register temporarily)."""

@@ -101,7 +101,7 @@ def format_errors(error: ValidationError, prefix: str, owner: str, names: Sequen
         key = ".".join([prefix, *parts])
         message = str(problem["msg"]).removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
-            problems[key] = [unknown_key(key, parts[-1], owner, names, common)]
+            problems[key] = [unknown_key(key, parts[-1], owner, names, common, prefix)]
         elif key not in problems:
             problems[key] = [f"{key} = {problem['input']!r}: {message}" if "input" in problem else f"{key}: {message}"]
         elif _is_type_tag(problem["loc"][-1]) and message not in problems[key][0]:
@@ -109,11 +109,12 @@ def format_errors(error: ValidationError, prefix: str, owner: str, names: Sequen
     return "; ".join(", or ".join(clauses) for clauses in problems.values())
 
 
-def unknown_key(key: str, given: str, owner: str, names: Sequence[str], common: Sequence[str] = ()) -> str:
+def unknown_key(key: str, given: str, owner: str, names: Sequence[str], common: Sequence[str] = (),
+                section: str = "") -> str:
     """The clause for a key that ``owner`` does not take: the closest name, then what it takes."""
     close = difflib.get_close_matches(given, [*names, *common], n=1, cutoff=0.6)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    also = f"; every one also takes: {', '.join(common)}" if common else ""
+    also = f", besides the keys [{section}] always takes: {', '.join(common)}" if common else ""
     return f"{key}: {owner} has no such hyper-parameter.{hint} It takes: {', '.join(names) or 'none'}{also}"
 
 

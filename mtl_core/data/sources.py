@@ -1,4 +1,9 @@
-"""Built-in data sets (a registry) and the loader that turns a DataConfig into a table."""
+"""Built-in data sets (a registry) and the loader that turns a DataConfig into a table.
+
+``available()`` lists the data sets, ``create(name, **hparams)`` loads one, ``describe()`` gives what a
+menu or a form needs. A data set's hyper-parameters are the keyword-only arguments of its ``load``
+function, annotated with their pydantic limits (``data.params.<key>`` in a config).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel
 from sklearn.datasets import load_diabetes
 
 from mtl_core.config import DataConfig
@@ -18,6 +23,7 @@ from mtl_core.data.reader import read_table
 from mtl_core.data.uci import wine_file
 from mtl_core.errors import ConfigError, DataError
 from mtl_core.registry import Registry
+from mtl_core.settings import hparam_model, validate
 from mtl_core.tasks import TaskSpec
 
 
@@ -29,37 +35,31 @@ class LoadedData:
     images: np.ndarray | None = None  # [N, C, H, W] float32 in [0, 1], aligned with the table's rows
 
 
-class NoParams(BaseModel):
-    """Hyper-parameters of a data set that takes none."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 @dataclass(frozen=True)
 class DatasetSource:
     """A built-in data set: how to load it, and the tasks it offers by default.
 
-    ``load`` receives the validated hyper-parameters and returns a table or LoadedData; the
-    same hyper-parameters always give the same data. ``label_columns`` are never used as
+    ``load`` takes the hyper-parameters as keyword-only arguments and returns a table or LoadedData;
+    the same hyper-parameters always give the same data. ``label_columns`` are never used as
     features by default (they are labels in disguise, e.g. a digit's parity).
     """
 
     name: str
     description: str
-    load: Callable[[Any], pd.DataFrame | LoadedData]
+    load: Callable[..., pd.DataFrame | LoadedData]
     default_tasks: tuple[TaskSpec, ...]
     citation: str = ""
-    params: type[BaseModel] = NoParams
     label_columns: tuple[str, ...] = ()
     task_id_column: str | None = None
 
+    @property
+    def params(self) -> type[BaseModel]:
+        """The pydantic model of ``load``'s hyper-parameters (defaults, limits, JSON schema for a form)."""
+        return hparam_model(self.load)
+
     def data(self, params: Mapping[str, Any]) -> LoadedData:
         """The data for these hyper-parameters; a bad one is a ConfigError naming ``data.params.<key>``."""
-        try:
-            settings = self.params.model_validate(dict(params))
-        except ValidationError as error:
-            raise ConfigError(_params_message(self, error)) from None
-        loaded = self.load(settings)
+        loaded = self.load(**validate(self.load, params, "data.params", f"data set {self.name!r}"))
         return loaded if isinstance(loaded, LoadedData) else LoadedData(loaded)
 
     def table(self, params: Mapping[str, Any]) -> pd.DataFrame:
@@ -67,24 +67,40 @@ class DatasetSource:
         return self.data(params).table
 
 
-def _params_message(source: DatasetSource, error: ValidationError) -> str:
-    known = ", ".join(source.params.model_fields) or "none"
-    problems = []
-    for problem in error.errors():
-        key = "data.params." + ".".join(str(part) for part in problem["loc"])
-        if problem["type"] == "extra_forbidden":
-            problems.append(f"{key}: {source.name} has no such parameter (it takes: {known})")
-        else:
-            problems.append(f"{key} = {problem.get('input')!r}: {problem['msg']}")
-    return "; ".join(problems)
-
-
-DATASETS = Registry[DatasetSource]("data set")
+DATASETS = Registry[DatasetSource]("data set", settings_of=lambda source: source.load)
 
 
 def register(source: DatasetSource) -> DatasetSource:
     """Add a built-in data set to the registry."""
     return DATASETS.register(source.name)(source)
+
+
+def available() -> list[str]:
+    """Built-in data set names, sorted."""
+    return DATASETS.available()
+
+
+def create(name: str, **hparams: Any) -> LoadedData:
+    """The built-in data set ``name`` loaded with these hyper-parameters (errors name ``data.params.<key>``).
+
+    >>> create("mmoe-synthetic", n_rows=20, n_features=3).table.shape
+    (20, 5)
+    """
+    return DATASETS.get(name, key="data.dataset").data(hparams)
+
+
+def describe(name: str | None = None) -> list[dict[str, Any]]:
+    """For menus and forms: name, one-line summary, citation, default tasks and the hyper-parameters' JSON schema."""
+    items = []
+    for item in [name] if name is not None else available():
+        source = DATASETS.get(item, key="data.dataset")
+        items.append({
+            "name": item, "summary": source.description, "citation": source.citation,
+            "default_tasks": [task.model_dump(mode="json") for task in source.default_tasks],
+            "label_columns": list(source.label_columns), "task_id_column": source.task_id_column,
+            "hparams": DATASETS.schema(item),
+        })
+    return items
 
 
 def wine_table(colour: str) -> pd.DataFrame:
@@ -114,7 +130,7 @@ register(DatasetSource(
     name="diabetes",
     description="442 diabetes patients (scikit-learn, no download): 10 baseline measurements; "
     "disease progression after one year, and whether it is high (>= 140.5, the median).",
-    load=lambda settings: _diabetes_table(),
+    load=_diabetes_table,
     default_tasks=(
         TaskSpec(name="progression", column="progression", kind="regression", standardize=True),
         TaskSpec(name="high_progression", column="progression", kind="binary", threshold=140.5),
@@ -125,7 +141,7 @@ register(DatasetSource(
     name="wine-red",
     description="1,599 red Vinho Verde wines (UCI, downloaded once and cached): 11 physico-chemical "
     "measurements; quality 3-8 as a score and as good = quality >= 6.",
-    load=lambda settings: wine_table("red"),
+    load=lambda: wine_table("red"),
     default_tasks=WINE_TASKS,
     citation=WINE_CITATION,
 ))
@@ -133,7 +149,7 @@ register(DatasetSource(
     name="wine-white",
     description="4,898 white Vinho Verde wines (UCI, downloaded once and cached): 11 physico-chemical "
     "measurements; quality 3-9 as a score and as good = quality >= 6.",
-    load=lambda settings: wine_table("white"),
+    load=lambda: wine_table("white"),
     default_tasks=WINE_TASKS,
     citation=WINE_CITATION,
 ))

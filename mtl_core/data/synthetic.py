@@ -1,4 +1,8 @@
-"""Generated data sets: each is a pure function of its hyper-parameters (same values, same table)."""
+"""Generated data sets: each is a pure function of its hyper-parameters (same values, same table).
+
+A generator's hyper-parameters are its keyword-only arguments; ``MMoEParams``, ``RoutedParams`` and
+``CellsParams`` are the pydantic models built from them (defaults and limits in one place).
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,26 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from mtl_core.data.sources import DatasetSource, LoadedData, register
+from mtl_core.settings import hparam_model
 from mtl_core.tasks import TaskSpec
 
-
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Seed = Annotated[int, Field(ge=0, description="seed of every random draw")]
 
 
-class MMoEParams(_Params):
-    """Hyper-parameters of ``mmoe-synthetic``."""
-
-    correlation: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.5  # cosine similarity p of the task weight vectors
-    n_rows: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000
-    n_features: Annotated[int, Field(ge=2, le=1_000)] = 100
-    n_sines: Annotated[int, Field(ge=0, le=100)] = 10  # m, the number of sine terms
-    noise: Annotated[float, Field(ge=0.0)] = 0.1  # standard deviation of ε (variance 0.01 in the paper)
-    scale: Annotated[float, Field(gt=0.0)] = 1.0  # c
-    seed: Annotated[int, Field(ge=0)] = 0  # the directions u1, u2, the rows x and the noise
-    sine_seed: Annotated[int, Field(ge=0)] = 2018  # the paper's "given" α_j, β_j: fixed unless changed here
-
-
-def mmoe_table(p: MMoEParams) -> pd.DataFrame:
+def mmoe_table(
+    *,
+    correlation: Annotated[float, Field(ge=-1.0, le=1.0, description="p, the cosine of the task weight vectors")] = 0.5,
+    n_rows: Annotated[int, Field(ge=10, le=1_000_000, description="rows generated")] = 10_000,
+    n_features: Annotated[int, Field(ge=2, le=1_000, description="d, the input features")] = 100,
+    n_sines: Annotated[int, Field(ge=0, le=100, description="m, the number of sine terms")] = 10,
+    noise: Annotated[float, Field(ge=0.0, description="σ of ε (0.1: the paper's variance 0.01)")] = 0.1,
+    scale: Annotated[float, Field(gt=0.0, description="c, the length of the weight vectors")] = 1.0,
+    seed: Annotated[int, Field(ge=0, description="the directions u1, u2, the rows x and the noise")] = 0,
+    sine_seed: Annotated[int, Field(ge=0, description="the paper's 'given' α_j, β_j: fixed unless changed")] = 2018,
+) -> pd.DataFrame:
     """Ma et al., KDD 2018, "Modeling Task Relationships in Multi-task Learning with Multi-gate
     Mixture-of-Experts", §4.1 (synthetic data):
 
@@ -40,57 +40,61 @@ def mmoe_table(p: MMoEParams) -> pd.DataFrame:
     make it fall below p: with the default draw, Pearson ≈ 0.00 / 0.39 / 0.84 / 0.995 for
     p = 0 / 0.5 / 0.9 / 1 (averaged over random draws of α, β it is ≈ 0.00 / 0.33 / 0.80 / 0.99).
     """
-    rng = np.random.default_rng(p.seed)
-    u1 = rng.standard_normal(p.n_features)
+    rng = np.random.default_rng(seed)
+    u1 = rng.standard_normal(n_features)
     u1 /= np.linalg.norm(u1)
-    u2 = rng.standard_normal(p.n_features)
+    u2 = rng.standard_normal(n_features)
     u2 -= (u2 @ u1) * u1  # Gram-Schmidt: u2 ⟂ u1
     u2 /= np.linalg.norm(u2)
-    w1 = p.scale * u1
-    w2 = p.scale * (p.correlation * u1 + np.sqrt(max(0.0, 1.0 - p.correlation**2)) * u2)
-    sines = np.random.default_rng(p.sine_seed)
-    alpha, beta = sines.standard_normal(p.n_sines), sines.standard_normal(p.n_sines)
-    x = rng.standard_normal((p.n_rows, p.n_features))
+    w1 = scale * u1
+    w2 = scale * (correlation * u1 + np.sqrt(max(0.0, 1.0 - correlation**2)) * u2)
+    sines = np.random.default_rng(sine_seed)
+    alpha, beta = sines.standard_normal(n_sines), sines.standard_normal(n_sines)
+    x = rng.standard_normal((n_rows, n_features))
 
     def label(w: np.ndarray) -> np.ndarray:
         z = x @ w
-        return z + np.sin(np.outer(z, alpha) + beta).sum(axis=1) + p.noise * rng.standard_normal(p.n_rows)
+        return z + np.sin(np.outer(z, alpha) + beta).sum(axis=1) + noise * rng.standard_normal(n_rows)
 
-    table = pd.DataFrame(x, columns=[f"x{index}" for index in range(p.n_features)])
+    table = pd.DataFrame(x, columns=[f"x{index}" for index in range(n_features)])
     return table.assign(y1=label(w1), y2=label(w2))
 
 
-class RoutedParams(_Params):
-    """Hyper-parameters of ``routed-synthetic``."""
-
-    n_tasks: Annotated[int, Field(ge=2, le=20)] = 3
-    n_rows: Annotated[int, Field(ge=20, le=1_000_000)] = 3_000
-    n_features: Annotated[int, Field(ge=2, le=1_000)] = 20
-    relatedness: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7  # share of each task's weights that all tasks share
-    kind: Literal["regression", "binary"] = "regression"
-    noise: Annotated[float, Field(ge=0.0)] = 0.1
-    seed: Annotated[int, Field(ge=0)] = 0
+MMoEParams = hparam_model(mmoe_table)
 
 
-def routed_table(p: RoutedParams) -> pd.DataFrame:
+def routed_table(
+    *,
+    n_tasks: Annotated[int, Field(ge=2, le=20, description="T, the tasks (task_0 … task_{T−1})")] = 3,
+    n_rows: Annotated[int, Field(ge=20, le=1_000_000, description="rows generated")] = 3_000,
+    n_features: Annotated[int, Field(ge=2, le=1_000, description="d, the input features")] = 20,
+    relatedness: Annotated[float, Field(ge=0.0, le=1.0, description="r, the share of each task's weights that all "
+                                                                    "tasks share")] = 0.7,
+    kind: Annotated[Literal["regression", "binary"], Field(description="a score, or its sign as 0/1")] = "regression",
+    noise: Annotated[float, Field(ge=0.0, description="standard deviation of ε")] = 0.1,
+    seed: Seed = 0,
+) -> pd.DataFrame:
     """Seed 004's setting: T tasks on one input space, each row labelled for one task only.
 
     w_t = r·w_shared + √(1−r²)·v_t (unit vectors); the row's task is drawn uniformly;
     y = tanh(w_tᵀx) + w_tᵀx / 2 + ε, or for ``binary`` the sign of that score as 0/1.
     The table holds the features, ``task_id`` (task_0 … task_{T−1}) and one target column ``y``.
     """
-    rng = np.random.default_rng(p.seed)
-    shared = _unit(rng.standard_normal(p.n_features))
+    rng = np.random.default_rng(seed)
+    shared = _unit(rng.standard_normal(n_features))
     weights = np.stack([
-        _unit(p.relatedness * shared + np.sqrt(1 - p.relatedness**2) * _unit(rng.standard_normal(p.n_features)))
-        for _ in range(p.n_tasks)
+        _unit(relatedness * shared + np.sqrt(1 - relatedness**2) * _unit(rng.standard_normal(n_features)))
+        for _ in range(n_tasks)
     ])  # [T, d]
-    x = rng.standard_normal((p.n_rows, p.n_features))
-    task = rng.integers(0, p.n_tasks, size=p.n_rows)
+    x = rng.standard_normal((n_rows, n_features))
+    task = rng.integers(0, n_tasks, size=n_rows)
     score = np.einsum("nd,nd->n", x, weights[task])
-    y = np.tanh(score) + score / 2 + p.noise * rng.standard_normal(p.n_rows)
-    table = pd.DataFrame(x, columns=[f"x{index}" for index in range(p.n_features)])
-    return table.assign(task_id=[f"task_{index}" for index in task], y=(y > 0).astype(int) if p.kind == "binary" else y)
+    y = np.tanh(score) + score / 2 + noise * rng.standard_normal(n_rows)
+    table = pd.DataFrame(x, columns=[f"x{index}" for index in range(n_features)])
+    return table.assign(task_id=[f"task_{index}" for index in task], y=(y > 0).astype(int) if kind == "binary" else y)
+
+
+RoutedParams = hparam_model(routed_table)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -98,33 +102,30 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 
 def _routed_source() -> DatasetSource:
-    defaults = RoutedParams()
+    defaults = RoutedParams().model_dump()
     return DatasetSource(
         name="routed-synthetic",
         description="Seed 004's task-id routed setting: 3 related regression tasks on 20 shared features, every row "
         "labelled for one task only (column task_id); params n_tasks, kind, relatedness change it.",
         load=routed_table,
         default_tasks=tuple(
-            TaskSpec(name=f"task_{index}", column="y", kind=defaults.kind, task_id=f"task_{index}")
-            for index in range(defaults.n_tasks)
+            TaskSpec(name=f"task_{index}", column="y", kind=defaults["kind"], task_id=f"task_{index}")
+            for index in range(defaults["n_tasks"])
         ),
-        params=RoutedParams,
         task_id_column="task_id",
     )
 
 
-class CellsParams(_Params):
-    """Hyper-parameters of ``cells-synthetic``."""
-
-    n_images: Annotated[int, Field(ge=20, le=100_000)] = 1_200
-    size: Annotated[int, Field(ge=16, le=128)] = 32
-    infection_onset_hour: Annotated[float, Field(ge=0.0, lt=48.0)] = 12.0
-    duration_hours: Annotated[float, Field(gt=0.0)] = 48.0
-    noise: Annotated[float, Field(ge=0.0)] = 0.05
-    seed: Annotated[int, Field(ge=0)] = 0
-
-
-def cells_data(p: CellsParams) -> LoadedData:
+def cells_data(
+    *,
+    n_images: Annotated[int, Field(ge=20, le=100_000, description="images generated")] = 1_200,
+    size: Annotated[int, Field(ge=16, le=128, description="side of each square image, in pixels")] = 32,
+    infection_onset_hour: Annotated[float, Field(ge=0.0, lt=48.0, description="hour at which infected cultures "
+                                                                              "turn")] = 12.0,
+    duration_hours: Annotated[float, Field(gt=0.0, description="length of the experiment, in hours")] = 48.0,
+    noise: Annotated[float, Field(ge=0.0, description="standard deviation of the pixel noise")] = 0.05,
+    seed: Seed = 0,
+) -> LoadedData:
     """Grayscale time-course "cells" in the spirit of seed 003.
 
     Each image is taken at hour h of an experiment. Cells (soft discs) grow with h. An infected
@@ -132,21 +133,24 @@ def cells_data(p: CellsParams) -> LoadedData:
     with the hours since onset. Labels: ``infected`` (0/1) and ``time`` = h − onset if infected,
     else h (seed 003's time target: hours since onset, or since the start).
     """
-    rng = np.random.default_rng(p.seed)
-    infected = rng.random(p.n_images) < 0.5
-    low = np.where(infected, p.infection_onset_hour, 0.0)
-    hours = low + rng.random(p.n_images) * (p.duration_hours - low)
-    since = np.where(infected, hours - p.infection_onset_hour, 0.0) / max(p.duration_hours - p.infection_onset_hour, 1e-9)
+    rng = np.random.default_rng(seed)
+    infected = rng.random(n_images) < 0.5
+    low = np.where(infected, infection_onset_hour, 0.0)
+    hours = low + rng.random(n_images) * (duration_hours - low)
+    since = np.where(infected, hours - infection_onset_hour, 0.0) / max(duration_hours - infection_onset_hour, 1e-9)
     images = np.stack([
-        _cell_image(rng, p.size, hours[i] / p.duration_hours, since[i] if infected[i] else None, p.noise)
-        for i in range(p.n_images)
+        _cell_image(rng, size, hours[i] / duration_hours, since[i] if infected[i] else None, noise)
+        for i in range(n_images)
     ])
     table = pd.DataFrame({
         "hours_since_start": hours,
         "infected": infected.astype(int),
-        "time": np.where(infected, hours - p.infection_onset_hour, hours),
+        "time": np.where(infected, hours - infection_onset_hour, hours),
     })
     return LoadedData(table, images[:, None].astype(np.float32))
+
+
+CellsParams = hparam_model(cells_data)
 
 
 def _cell_image(rng: np.random.Generator, size: int, progress: float, infection: float | None,
@@ -178,7 +182,6 @@ register(DatasetSource(
         TaskSpec(name="y2", column="y2", kind="regression"),
     ),
     citation="Ma et al., 2018, Modeling Task Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts, KDD",
-    params=MMoEParams,
 ))
 register(_routed_source())
 register(DatasetSource(
@@ -190,6 +193,5 @@ register(DatasetSource(
         TaskSpec(name="infected", column="infected", kind="binary", loss="bce"),
         TaskSpec(name="time", column="time", kind="regression", loss="smooth_l1", standardize=True),
     ),
-    params=CellsParams,
     label_columns=("hours_since_start",),
 ))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 from sklearn.datasets import load_digits
 
 from mtl_core.data.sources import WINE_CITATION, DatasetSource, LoadedData, register, wine_table
@@ -25,20 +27,13 @@ def _tips() -> pd.DataFrame:
     return plotly.data.tips()
 
 
-class DigitsParams(BaseModel):
-    """Hyper-parameters of ``digits``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    images: bool = False  # True: 1×8×8 images (for a CNN trunk) instead of 64 pixel columns
-
-
-def _digits(settings: DigitsParams) -> LoadedData:
+def _digits(*, images: Annotated[bool, Field(description="1×8×8 images (for a CNN trunk) instead of 64 pixel "
+                                                         "columns")] = False) -> LoadedData:
     bunch = load_digits()
     pixels = bunch.data.astype(np.float32)  # [N, 64], values 0..16
     digit = bunch.target.astype(int)
     labels = pd.DataFrame({"digit": digit, "parity": np.where(digit % 2 == 0, "even", "odd")})
-    if settings.images:
+    if images:
         return LoadedData(labels, (pixels / 16.0).reshape(-1, 1, 8, 8))
     columns = pd.DataFrame(pixels, columns=[f"pixel_{row}_{col}" for row in range(8) for col in range(8)])
     return LoadedData(pd.concat([columns, labels], axis=1))
@@ -48,7 +43,7 @@ register(DatasetSource(
     name="wine",
     description="6,497 wines, red and white stacked (UCI, downloaded once and cached): quality as a score, "
     "good = quality >= 6, and the colour itself as a third task.",
-    load=lambda settings: _wine_both(),
+    load=_wine_both,
     default_tasks=(
         TaskSpec(name="quality", column="quality", kind="regression"),
         TaskSpec(name="good", column="quality", kind="binary", threshold=6),
@@ -60,7 +55,7 @@ register(DatasetSource(
     name="tips",
     description="244 restaurant bills (plotly's bundled tips table): the tip as a score, and whether it was "
     "dinner, a smoker's table, a male payer; the day is one-hot encoded.",
-    load=lambda settings: _tips(),
+    load=_tips,
     default_tasks=(
         TaskSpec(name="tip", column="tip", kind="regression", standardize=True),
         TaskSpec(name="time", column="time", kind="binary"),
@@ -80,6 +75,5 @@ register(DatasetSource(
         TaskSpec(name="ge5", column="digit", kind="binary", threshold=5),
     ),
     citation="Alpaydin & Kaynak, 1998, UCI Optical Recognition of Handwritten Digits (scikit-learn's copy)",
-    params=DigitsParams,
     label_columns=("digit", "parity"),
 ))

@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, cast
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from torch import Tensor, nn
 
 from mtl_core.config import ModelConfig
 from mtl_core.models.base import MTLModel
-from mtl_core.models.mmoe import SoftmaxGate, expert_last_layers, mix, tower
+from mtl_core.models.mmoe import SoftmaxGate, TowerHidden, expert_last_layers, mix, tower
 from mtl_core.models.registry import ARCHITECTURES
 from mtl_core.models.trunks import build_trunk
 
@@ -64,14 +64,8 @@ class ExtractionLayer(nn.Module):
             yield from self.task_gates.parameters()  # they feed next level's task experts, mixed for all
 
 
-class CGCParams(BaseModel):
-    """CGC's own settings (extra keys of ``[model]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    n_shared_experts: Annotated[int, Field(ge=1, le=32)] = 2
-    n_task_experts: Annotated[int, Field(ge=1, le=32)] = 1
-    tower_hidden: tuple[Annotated[int, Field(ge=1)], ...] = ()  # () = a linear head on the mixture
+SharedExperts = Annotated[int, Field(ge=1, le=32, description="experts every task's gate mixes, at each level")]
+TaskExperts = Annotated[int, Field(ge=1, le=32, description="experts of each task's own, at each level")]
 
 
 @ARCHITECTURES.register("cgc")
@@ -91,23 +85,26 @@ class CGC(MTLModel):
     < L−1 (they feed task experts that a shared gate mixes). For CGC (L = 1) that is the shared experts alone.
     """
 
-    Params = CGCParams
-
-    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig,
-                 params: BaseModel | None = None) -> None:
+    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig, *,
+                 n_shared_experts: SharedExperts = 2, n_task_experts: TaskExperts = 1,
+                 tower_hidden: TowerHidden = ()) -> None:
         super().__init__(heads)
-        own = params if isinstance(params, CGCParams) else CGCParams()
-        levels = int(getattr(own, "levels", 1))
+        self.build_levels(input_shape, settings, 1, n_shared_experts, n_task_experts, tower_hidden)
+
+    def build_levels(self, input_shape: tuple[int, ...], settings: ModelConfig, levels: int, n_shared_experts: int,
+                     n_task_experts: int, tower_hidden: tuple[int, ...]) -> None:
+        """The ``levels`` extraction layers and the towers (PLE's ``__init__`` calls it with its own ``levels``)."""
+        heads = self.head_widths
         deeper = settings.model_copy(update={"trunk": "mlp"})
         self.levels = nn.ModuleList()
         shape = input_shape
         for level in range(levels):
             make = _expert_factory(settings if level == 0 else deeper, shape)
-            layer = ExtractionLayer(make, int(np.prod(shape)), len(heads), own.n_task_experts, own.n_shared_experts,
+            layer = ExtractionLayer(make, int(np.prod(shape)), len(heads), n_task_experts, n_shared_experts,
                                     shared_gate=level < levels - 1)
             self.levels.append(layer)
             shape = (layer.width,)
-        self.towers = nn.ModuleList(tower(shape[0], own.tower_hidden, size, settings) for size in heads.values())
+        self.towers = nn.ModuleList(tower(shape[0], tower_hidden, size, settings) for size in heads.values())
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         task_inputs: list[Tensor] = [x] * len(self.task_names)

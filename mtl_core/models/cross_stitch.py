@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import cast
 
 import torch
-from pydantic import BaseModel
 from torch import Tensor, nn
 
 from mtl_core.config import ModelConfig
@@ -64,8 +63,7 @@ class CrossStitch(MTLModel):
     ``encode``/``decode`` are not implemented.
     """
 
-    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig,
-                 params: BaseModel | None = None) -> None:
+    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig) -> None:
         super().__init__(heads)
         self.flatten_input = settings.trunk == "mlp"
         columns, tails, width = [], [], 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel
 from torch import Tensor, nn
 
 from mtl_core.config import ModelConfig
@@ -17,8 +16,7 @@ from mtl_core.models.trunks import build_trunk, last_layer_parameters
 class HardParameterSharing(MTLModel):
     """h = trunk(x) shared by all tasks; ŷ_t = head_t(h). The seed's two-head wine model is this."""
 
-    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig,
-                 params: BaseModel | None = None) -> None:
+    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig) -> None:
         super().__init__(heads)
         self.trunk, width = build_trunk(settings, input_shape)
         self.heads = nn.ModuleList(nn.Linear(width, size) for size in heads.values())

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from torch import Tensor, nn
 
 from mtl_core.config import ModelConfig
@@ -47,13 +47,8 @@ def expert_last_layers(experts: nn.ModuleList) -> list[nn.Parameter]:
     return [parameter for expert in experts for parameter in last_layer_parameters(expert)]
 
 
-class MMoEParams(BaseModel):
-    """MMoE's own settings (extra keys of ``[model]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    n_experts: Annotated[int, Field(ge=1, le=64)] = 4
-    tower_hidden: tuple[Annotated[int, Field(ge=1)], ...] = ()  # () = a linear head on the mixture
+TowerHidden = Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(
+    description="units of each hidden layer of the task towers; empty: a linear head on the mixture")]
 
 
 @ARCHITECTURES.register("mmoe")
@@ -71,17 +66,15 @@ class MMoE(MTLModel):
     its own way), so ``encode``/``decode`` are not implemented and ``has_representation`` is False.
     """
 
-    Params = MMoEParams
-
-    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig,
-                 params: BaseModel | None = None) -> None:
+    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig, *,
+                 n_experts: Annotated[int, Field(ge=1, le=64, description="E, the experts every task's gate mixes")] = 4,
+                 tower_hidden: TowerHidden = ()) -> None:
         super().__init__(heads)
-        own = params if isinstance(params, MMoEParams) else MMoEParams()
-        experts, widths = zip(*(build_trunk(settings, input_shape) for _ in range(own.n_experts)), strict=True)
+        experts, widths = zip(*(build_trunk(settings, input_shape) for _ in range(n_experts)), strict=True)
         self.experts = nn.ModuleList(experts)
         n_inputs = int(np.prod(input_shape))
-        self.gates = nn.ModuleList(SoftmaxGate(n_inputs, own.n_experts) for _ in heads)
-        self.towers = nn.ModuleList(tower(widths[0], own.tower_hidden, size, settings) for size in heads.values())
+        self.gates = nn.ModuleList(SoftmaxGate(n_inputs, n_experts) for _ in heads)
+        self.towers = nn.ModuleList(tower(widths[0], tower_hidden, size, settings) for size in heads.values())
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         expert_outputs = [expert(x) for expert in self.experts]  # E × [B, H]

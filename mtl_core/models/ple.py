@@ -7,14 +7,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mtl_core.models.cgc import CGC, CGCParams
+from mtl_core.config import ModelConfig
+from mtl_core.models.base import MTLModel
+from mtl_core.models.cgc import CGC, SharedExperts, TaskExperts
+from mtl_core.models.mmoe import TowerHidden
 from mtl_core.models.registry import ARCHITECTURES
-
-
-class PLEParams(CGCParams):
-    """PLE's own settings: CGC's, and the number of stacked extraction levels."""
-
-    levels: Annotated[int, Field(ge=1, le=8)] = 2
 
 
 @ARCHITECTURES.register("ple")
@@ -30,4 +27,9 @@ class PLE(CGC):
     Which parameters are shared (more than one task depends on them) is derived in ``CGC``'s docstring.
     """
 
-    Params = PLEParams
+    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig, *,
+                 n_shared_experts: SharedExperts = 2, n_task_experts: TaskExperts = 1, tower_hidden: TowerHidden = (),
+                 levels: Annotated[int, Field(ge=1, le=8, description="extraction levels stacked; 1 is CGC")] = 2,
+                 ) -> None:
+        MTLModel.__init__(self, heads)  # not CGC's: it would build one level
+        self.build_levels(input_shape, settings, levels, n_shared_experts, n_task_experts, tower_hidden)

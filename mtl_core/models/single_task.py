@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import cast
 
 import torch
-from pydantic import BaseModel
 from torch import Tensor, nn
 
 from mtl_core.config import ModelConfig
@@ -52,8 +51,7 @@ class SingleTask(MTLModel):
     ``last_shared_layer`` is each network's own last trunk layer, so GradNorm's ‖∇_W w_t L_t‖ reads task t's.
     """
 
-    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig,
-                 params: BaseModel | None = None) -> None:
+    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig) -> None:
         super().__init__(heads)
         self.networks = task_networks(input_shape, heads, settings)
 

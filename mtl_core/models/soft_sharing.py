@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 from torch import Tensor, nn
 
 from mtl_core.config import ModelConfig
@@ -52,21 +52,8 @@ def prior_penalty(stacked: Stacked, means: list[Tensor], variance: float) -> Ten
         / (2.0 * variance)
 
 
-class SoftSharingParams(BaseModel):
-    """Soft sharing's own settings (extra keys of ``[model]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    lam: Annotated[float, Field(ge=0.0)] = 0.01  # weight of the penalty; 0 = independent networks
-    penalty: Literal["l2", "trace_norm", "graph", "shared_prior"] = "l2"
-    graph: tuple[tuple[Annotated[float, Field(ge=0.0)], ...], ...] | None = None  # A, [T, T]; None: 1 off diagonal
-    prior_variance: Annotated[float, Field(gt=0.0)] = 1.0  # σ² of the shared prior
-
-    @model_validator(mode="after")
-    def _graph_only_for_graph(self) -> SoftSharingParams:
-        if self.graph is not None and self.penalty != "graph":
-            raise ValueError(f"graph is read only with penalty = 'graph' (penalty is {self.penalty!r})")
-        return self
+Penalty = Literal["l2", "trace_norm", "graph", "shared_prior"]
+Graph = tuple[tuple[Annotated[float, Field(ge=0.0)], ...], ...]  # A, [T, T]
 
 
 @ARCHITECTURES.register("soft_sharing")
@@ -86,22 +73,28 @@ class SoftSharing(MTLModel):
     The heads are task parameters. ``last_shared_layer`` is each trunk's last layer.
     """
 
-    Params = SoftSharingParams
     adjacency: Tensor  # [T, T], a buffer
 
-    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig,
-                 params: BaseModel | None = None) -> None:
+    def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig, *,
+                 lam: Annotated[float, Field(ge=0.0, description="λ, the weight of the penalty; 0: independent "
+                                                                 "networks")] = 0.01,
+                 penalty: Annotated[Penalty, Field(description="Ω, how the tasks' trunks are tied")] = "l2",
+                 graph: Annotated[Graph | None, Field(description="graph penalty: A, symmetric, one row and column "
+                                                                  "per task in task order; empty: 1 off the diagonal")] = None,
+                 prior_variance: Annotated[float, Field(gt=0.0, description="σ² of the shared prior")] = 1.0) -> None:
         super().__init__(heads)
-        self.params = params if isinstance(params, SoftSharingParams) else SoftSharingParams()
+        if graph is not None and penalty != "graph":
+            raise ConfigError(f"model.graph: graph is read only with penalty = 'graph' (penalty is {penalty!r}); "
+                              f"set model.penalty = 'graph' or remove model.graph")
+        self.lam, self.kind, self.prior_variance = lam, penalty, prior_variance  # kind: ``penalty()`` computes Ω
         self.networks = task_networks(input_shape, heads, settings)
-        self.register_buffer("adjacency", self._adjacency(len(heads)))
+        self.register_buffer("adjacency", self._adjacency(len(heads), graph))
         self.prior_mean = nn.ParameterList()
-        if self.params.penalty == "shared_prior":
+        if penalty == "shared_prior":
             first_trunk = as_networks(self.networks)[0].trunk
             self.prior_mean.extend(nn.Parameter(torch.zeros_like(p)) for p in first_trunk.parameters())
 
-    def _adjacency(self, n_tasks: int) -> Tensor:
-        graph = self.params.graph
+    def _adjacency(self, n_tasks: int, graph: Graph | None) -> Tensor:
         if graph is None:
             return torch.ones(n_tasks, n_tasks) - torch.eye(n_tasks)
         if any(len(row) != n_tasks for row in graph) or len(graph) != n_tasks:
@@ -123,17 +116,17 @@ class SoftSharing(MTLModel):
 
     def penalty(self) -> Tensor:
         """Ω(θ_1, …, θ_T), the penalty before the weight λ."""
-        stacked, kind = self.stacked_trunks(), self.params.penalty
+        stacked, kind = self.stacked_trunks(), self.kind
         if kind == "trace_norm":
             return trace_norm_penalty(stacked)
         if kind == "graph":
             return graph_penalty(stacked, self.adjacency)
         if kind == "shared_prior":
-            return prior_penalty(stacked, list(self.prior_mean), self.params.prior_variance)
+            return prior_penalty(stacked, list(self.prior_mean), self.prior_variance)
         return l2_penalty(stacked)
 
     def regularizer(self) -> Tensor | None:
-        return None if self.params.lam == 0 else self.params.lam * self.penalty()
+        return None if self.lam == 0 else self.lam * self.penalty()
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         for network in as_networks(self.networks):

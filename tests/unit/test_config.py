@@ -211,7 +211,8 @@ def test_an_unknown_model_key_is_named_when_the_architecture_checks_it() -> None
 
     with pytest.raises(ConfigError) as caught:
         architecture_params(ExperimentConfig().with_overrides(["model.hiden=[8]"]).model)
-    assert str(caught.value).startswith("model.hiden: unknown setting") and "Did you mean 'hidden'?" in str(caught.value)
+    assert str(caught.value).startswith("model.hiden: architecture 'hps' has no such hyper-parameter. Did you mean "
+                                        "'hidden'?")
 
 
 def test_a_loss_that_does_not_fit_the_task_names_tasks_index_loss() -> None:

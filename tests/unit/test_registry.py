@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from mtl_core.errors import UnknownNameError
+from mtl_core.errors import ConfigError, UnknownNameError
 from mtl_core.registry import Registry
 
 
@@ -62,3 +64,16 @@ def test_a_name_cannot_be_registered_twice(colours: Registry[int]) -> None:
     with pytest.raises(ValueError, match="colour 'red' is registered twice"):
         colours.register("red")(99)
     assert colours.get("red") == 0  # the first registration stands
+
+
+def test_an_entrys_hyper_parameters_are_the_keywords_of_its_callable() -> None:
+    def paint(*, coats: int = 1) -> str:
+        return "painted" * coats
+
+    registry = Registry[Any]("brush", settings_of=lambda entry: entry["apply"])
+    registry.register("wide")({"apply": paint})
+    assert registry.available() == ["wide"]
+    assert registry.validate("wide", {"coats": 2}, "paint") == {"coats": 2}
+    assert registry.schema("wide")["properties"]["coats"]["default"] == 1
+    with pytest.raises(ConfigError, match=r"^paint\.cots: brush 'wide' has no such hyper-parameter\. Did you mean 'coats'"):
+        registry.validate("wide", {"cots": 2}, "paint")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -60,7 +61,8 @@ def test_keys_of_the_same_section_taken_elsewhere_are_suggested_and_listed() -> 
     with pytest.raises(ConfigError) as caught:
         validate(Toy, {"hiden": [8]}, "model", "architecture 'toy'", common=["architecture", "hidden"])
     message = str(caught.value)
-    assert "Did you mean 'hidden'?" in message and message.endswith("every one also takes: architecture, hidden")
+    assert "Did you mean 'hidden'?" in message and message.endswith("It takes: n_experts, weights, graph, mode, size, besides the keys [model] always "
+                                                   "takes: architecture, hidden")
 
 
 def test_a_bad_value_names_key_value_and_the_limit() -> None:
@@ -95,3 +97,45 @@ def test_describe_gives_the_json_schema_with_limits_and_descriptions_as_a_copy()
                                                  "title": "N Experts", "type": "integer"}
     schema["properties"].clear()
     assert describe(Toy)["properties"]
+
+
+def unknown_and_bad_value_messages(kind: str) -> tuple[str, str]:
+    """The messages of one misspelt key and one value out of range, through the kind's public ``create``."""
+    from mtl_core import data, models, weighting
+
+    calls = {
+        "strategy": (lambda **values: weighting.create("gradnorm", **values), "alhpa", "alpha"),
+        "architecture": (lambda **values: models.create("mmoe", 3, {"y": 1}, **values), "n_expert", "n_experts"),
+        "data set": (lambda **values: data.create("mmoe-synthetic", n_rows=20, **values), "corelation", "correlation"),
+    }
+    call, misspelt, key = calls[kind]
+    messages = []
+    for values in ({misspelt: 1}, {key: -5}):
+        with pytest.raises(ConfigError) as caught:
+            call(**values)
+        messages.append(str(caught.value))
+    return messages[0], messages[1]
+
+
+@pytest.mark.parametrize(("kind", "prefix", "owner", "key"), [
+    ("strategy", "strategy", "GradNorm", "alpha"),
+    ("architecture", "model", "architecture 'mmoe'", "n_experts"),
+    ("data set", "data.params", "data set 'mmoe-synthetic'", "correlation"),
+])
+def test_strategies_architectures_and_data_sets_word_their_problems_the_same_way(kind: str, prefix: str, owner: str,
+                                                                                key: str) -> None:
+    unknown, bad_value = unknown_and_bad_value_messages(kind)
+    assert unknown.startswith(f"{prefix}.") and f": {owner} has no such hyper-parameter. Did you mean {key!r}? " \
+        f"It takes: " in unknown
+    assert bad_value.startswith(f"{prefix}.{key} = -5: Input should be greater than")
+
+
+@pytest.mark.parametrize("kind", ["weighting", "models", "data"])
+def test_the_three_registries_offer_available_create_and_describe(kind: str) -> None:
+    module = importlib.import_module(f"mtl_core.{kind}")
+    names = module.available()
+    assert names == sorted(names) and callable(module.create)
+    described = module.describe()
+    assert [item["name"] for item in described] == names
+    assert all(item["summary"] and item["hparams"]["type"] == "object" for item in described)
+    assert module.describe(names[0]) == described[:1]

@@ -7,7 +7,7 @@ import pytest
 
 from mtl_core.config import DataConfig, ExperimentConfig
 from mtl_core.data import DATASETS, load_data
-from mtl_core.data.synthetic import CellsParams, MMoEParams, cells_data, mmoe_table
+from mtl_core.data.synthetic import cells_data, mmoe_table
 from mtl_core.errors import ConfigError
 from mtl_core.experiment import run_to_results
 
@@ -47,13 +47,13 @@ def test_generated_data_is_a_pure_function_of_its_parameters(name: str) -> None:
 @pytest.mark.parametrize(("correlation", "low", "high"), [(0.0, -0.05, 0.05), (0.5, 0.3, 0.5), (0.9, 0.75, 0.9),
                                                           (1.0, 0.98, 1.0)])
 def test_mmoe_label_correlation_follows_the_setting(correlation: float, low: float, high: float) -> None:
-    table = mmoe_table(MMoEParams(correlation=correlation, n_rows=10_000))
+    table = mmoe_table(correlation=correlation, n_rows=10_000)
     pearson = np.corrcoef(table["y1"], table["y2"])[0, 1]
     assert low <= pearson <= high
 
 
 def test_mmoe_task_weights_have_the_cosine_asked_for() -> None:
-    table = mmoe_table(MMoEParams(correlation=0.5, n_rows=20_000, n_sines=0, noise=0.0))
+    table = mmoe_table(correlation=0.5, n_rows=20_000, n_sines=0, noise=0.0)
     x = table.filter(like="x").to_numpy()
     w1, *_ = np.linalg.lstsq(x, table["y1"].to_numpy(), rcond=None)
     w2, *_ = np.linalg.lstsq(x, table["y2"].to_numpy(), rcond=None)
@@ -61,7 +61,7 @@ def test_mmoe_task_weights_have_the_cosine_asked_for() -> None:
 
 
 def test_cells_time_target_counts_from_onset_when_infected() -> None:
-    loaded = cells_data(CellsParams(n_images=100, size=16, infection_onset_hour=10))
+    loaded = cells_data(n_images=100, size=16, infection_onset_hour=10)
     table = loaded.table
     infected = table["infected"] == 1
     assert np.allclose(table.loc[infected, "time"], table.loc[infected, "hours_since_start"] - 10)

@@ -66,7 +66,7 @@ def test_data_set_parameters_do_not_apply_to_a_file(tmp_path: Path) -> None:
 
 
 def test_a_parameter_a_data_set_does_not_take_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"data\.params\.colour: diabetes has no such parameter"):
+    with pytest.raises(ConfigError, match=r"data\.params\.colour: data set 'diabetes' has no such hyper-parameter\. It takes: none"):
         load_data(DataConfig(dataset="diabetes", params={"colour": "red"}))
 
 

@@ -52,5 +52,5 @@ def test_the_experts_may_be_cnn_trunks() -> None:
 
 
 def test_levels_is_a_ple_setting_not_a_cgc_one() -> None:
-    with pytest.raises(ConfigError, match=r"model\.levels: unknown setting for architecture 'cgc'"):
+    with pytest.raises(ConfigError, match=r"model\.levels: architecture 'cgc' has no such hyper-parameter"):
         cgc(levels=2)

@@ -66,7 +66,7 @@ def test_tower_hidden_puts_an_mlp_between_the_mixture_and_the_output() -> None:
 
 @pytest.mark.parametrize(("setting", "message"), [
     ({"n_experts": 0}, r"model\.n_experts = 0"),
-    ({"gate_temperature": 2.0}, r"model\.gate_temperature: unknown setting"),
+    ({"gate_temperature": 2.0}, r"model\.gate_temperature: architecture 'mmoe' has no such hyper-parameter"),
 ])
 def test_bad_settings_name_their_key(setting: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -83,7 +83,7 @@ def test_the_tied_trunks_are_the_shared_parameters_and_lam_zero_means_no_regular
     ({"penalty": "graph", "graph": ((0, 1), (1, 0))}, r"model\.graph has 2 rows.*3×3"),
     ({"penalty": "graph", "graph": ((0, 1, 1), (0, 0, 1), (1, 1, 0))}, r"model\.graph must be symmetric"),
     ({"penalty": "graph", "graph": ((0, -1, 1), (-1, 0, 1), (1, 1, 0))}, r"model\.graph\.0\.1 = -1"),
-    ({"penalty": "l2", "graph": ((0, 1, 1), (1, 0, 1), (1, 1, 0))}, r"graph is read only with penalty = 'graph'"),
+    ({"penalty": "l2", "graph": ((0, 1, 1), (1, 0, 1), (1, 1, 0))}, r"^model\.graph: graph is read only with penalty = 'graph'"),
     ({"lam": -1}, r"model\.lam = -1"),
     ({"penalty": "l1"}, r"model\.penalty = 'l1'"),
 ])
