@@ -26,15 +26,21 @@ MARGIN = {"t": 50, "b": 40, "l": 50, "r": 20}
 NOT_YET = "No epochs yet: each task's {what} is drawn here while it trains."  # the note on a figure with no rows
 
 
-def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
-                smoothing: float = 0.0) -> go.Figure:
+def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False, smoothing: float = 0.0,
+                panels: bool = True, relative: bool = False, best_epoch: int | None = None) -> go.Figure:
     """Per-task train (solid) and validation (dashed) loss by epoch; one colour per task.
+
+    Tasks' losses live on different scales (an MSE in the thousands beside a cross-entropy near
+    0.7), so by default each task gets a panel with its own y axis.
 
     Args:
         items: events of a run (only EpochEnded is read) or the results dict's ``history`` entries.
         log_y: draw the loss on a log scale.
         smoothing: weight in [0, 1) of the exponential moving average drawn instead of each raw
             curve (see ``smooth``); 0 draws the raw values.
+        panels: one panel per task (their own y axes); False draws every task on one axis.
+        relative: each curve divided by its first finite value, so every task starts at 1.
+        best_epoch: the epoch ``train.select`` kept (the results' ``best_epoch``), marked by a dotted line.
 
     >>> [trace.name for trace in loss_curves([{"epoch": 1, "train_loss": {"a": 1.0}, "val_loss": {"a": 2.0}}]).data]
     ['a (train)', 'a (val)']
@@ -42,28 +48,124 @@ def loss_curves(items: Iterable[Event | Mapping[str, Any]], log_y: bool = False,
     rows = epoch_rows(items)
     mode = "lines+markers" if len(rows) <= MARKERS_UP_TO else "lines"
     drawn = rows if smoothing else _thinned(rows)  # the moving average needs every value; thinned after it
-    figure = go.Figure()
-    for task, colour in _task_colours(rows).items():
+    colours = _loss_tasks(drawn, _task_colours(rows))
+    figure, place = _loss_grid(list(colours) if panels else [])
+    for task, colour in colours.items():
         for split, dash in SPLIT_DASH.items():
             points = [(row["epoch"], row[f"{split}_loss"][task]) for row in drawn
                       if row.get(f"{split}_loss", {}).get(task) is not None]
             if points:
                 epochs, losses = zip(*points, strict=True)
-                x, y = _shown(epochs, smooth(losses, smoothing))
-                figure.add_trace(go.Scatter(
-                    x=x, y=y, mode=mode, name=f"{task} ({split})", legendgroup=task,
-                    line={"color": colour, "dash": dash},
-                ))
-    smoothed = f", smoothed {smoothing:g}" if smoothing else ""
-    figure.update_layout(
-        title=f"Loss by epoch (solid: train, dashed: validation{smoothed})", xaxis_title="epoch", yaxis_title="loss",
-        xaxis_dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None,
-        yaxis_type="log" if log_y else "linear", height=380, margin=MARGIN,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18},
-    )
+                values = _relative(losses) if relative else list(losses)
+                x, y = _shown(epochs, smooth(values, smoothing))
+                figure.add_trace(go.Scatter(x=x, y=y, mode=mode, name=f"{task} ({split})", legendgroup=task,
+                                            line={"color": colour, "dash": dash}), **place(task))
+    figure.update_layout(title=_loss_title(smoothing, relative, best_epoch if rows else None),
+                         height=_panel_height(len(colours) if panels else 1), margin=MARGIN,
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.18})
+    figure.update_xaxes(title_text="epoch", dtick=1 if len(rows) <= EVERY_TICK_UP_TO else None)
+    figure.update_yaxes(type="log" if log_y else "linear")
+    figure.update_yaxes(title_text="loss / first epoch's" if relative else "loss", **({"col": 1} if panels and colours else {}))
+    if best_epoch is not None and rows:
+        figure.add_vline(x=best_epoch, line={"color": "black", "dash": "dot", "width": 1.5},
+                         **({"row": "all", "col": "all"} if panels and colours else {}))
     if not rows:
         _note(figure, NOT_YET.format(what="loss"))
     return figure
+
+
+def _loss_tasks(rows: Sequence[Mapping[str, Any]], colours: Mapping[str, str]) -> dict[str, str]:
+    """The tasks that have a loss among ``rows``, with their colours (a task with weights only gets no panel)."""
+    named = {task for row in rows for split in ("train_loss", "val_loss") for task in (row.get(split) or {})}
+    return {task: colour for task, colour in colours.items() if task in named}
+
+
+def _grid(count: int) -> tuple[int, int]:
+    """(rows, columns) of small multiples: at most ``PANELS_PER_ROW`` side by side; 4 panels as 2 x 2."""
+    columns = 2 if count == 4 else max(min(count, PANELS_PER_ROW), 1)
+    return math.ceil(max(count, 1) / columns), columns
+
+
+def _panel_height(count: int) -> int:
+    n_rows = _grid(count)[0]
+    return 380 if n_rows == 1 else 120 + 260 * n_rows
+
+
+def _loss_grid(tasks: Sequence[str]) -> tuple[go.Figure, Any]:
+    """A figure with one panel per task (none: one plain axis) and a function giving a task's ``row``/``col``."""
+    if not tasks:
+        return go.Figure(), lambda task: {}
+    n_rows, columns = _grid(len(tasks))
+    figure = make_subplots(rows=n_rows, cols=columns, subplot_titles=list(tasks), horizontal_spacing=0.08,
+                           vertical_spacing=0.35 / n_rows)
+    index = {task: position for position, task in enumerate(tasks)}
+    return figure, lambda task: {"row": index[task] // columns + 1, "col": index[task] % columns + 1}
+
+
+def _loss_title(smoothing: float, relative: bool, best_epoch: int | None) -> str:
+    parts = ["solid: train", "dashed: validation"]
+    if relative:
+        parts.append("each divided by its first epoch")
+    if smoothing:
+        parts.append(f"smoothed {smoothing:g}")
+    if best_epoch is not None:
+        parts.append(f"dotted line: epoch {best_epoch}, the one kept")
+    return f"Loss by epoch ({', '.join(parts)})"
+
+
+def _relative(values: Sequence[float | None]) -> list[float]:
+    """The values divided by the first finite non-zero one (unchanged when there is none)."""
+    first = next((float(value) for value in values
+                  if value is not None and math.isfinite(value) and value != 0), None)
+    return [math.nan if value is None else (value / first if first else value) for value in values]
+
+
+OVERFIT_EPOCHS = 10  # epochs the validation loss must have stayed past its lowest point
+OVERFIT_RISE = 0.05  # how far above its lowest point the last value must be (relative)
+
+
+def overfitting_note(items: Iterable[Event | Mapping[str, Any]], best_epoch: int | None = None,
+                     epochs: int = OVERFIT_EPOCHS, rise: float = OVERFIT_RISE) -> str | None:
+    """A sentence when a task's validation loss has risen for many epochs, else None.
+
+    A task overfits when its lowest validation loss came at least ``epochs`` epochs before the last
+    epoch and the last is more than ``rise`` (relative) above it. ``best_epoch``: the epoch
+    ``train.select`` kept, if any (then the evaluation is of that epoch, not the last).
+
+    >>> rows = [{"epoch": n, "val_loss": {"y": abs(n - 5) + 1.0}} for n in range(1, 21)]
+    >>> print(overfitting_note(rows))
+    Overfitting: the validation loss of y was lowest at epoch 5 (1) and has risen since, to 16 at epoch 20 (+1500 %). The test metrics are those of the last epoch: under More training settings, keep the best epoch by val_loss, or train for about 5 epochs.
+    >>> overfitting_note(rows[:12]) is None
+    True
+    """
+    rows = epoch_rows(items)
+    risen = [found for task in _task_names(rows) if (found := _risen(rows, task, epochs, rise)) is not None]
+    if not risen:
+        return None
+    described = "; ".join(f"of {task} was lowest at epoch {low_epoch} ({low:.4g}) and has risen since, to "
+                          f"{last:.4g} at epoch {last_epoch} (+{100 * (last - low) / abs(low):.0f} %)"
+                          for task, low_epoch, low, last_epoch, last in risen)
+    if best_epoch is not None:
+        advice = f"The test metrics are those of epoch {best_epoch}, the one kept by the best-epoch setting."
+    else:
+        earliest = min(low_epoch for _, low_epoch, *_ in risen)
+        advice = ("The test metrics are those of the last epoch: under More training settings, keep the best "
+                  f"epoch by val_loss, or train for about {earliest} epochs.")
+    return f"Overfitting: the validation loss {described}. {advice}"
+
+
+def _risen(rows: Sequence[Mapping[str, Any]], task: str, epochs: int,
+           rise: float) -> tuple[str, int, float, int, float] | None:
+    """(task, epoch of the lowest validation loss, that loss, last epoch, last loss) when it rose; else None."""
+    points = [(int(row["epoch"]), float(value)) for row in rows
+              if (value := (row.get("val_loss") or {}).get(task)) is not None and math.isfinite(value)]
+    if not points:
+        return None
+    low_epoch, low = min(points, key=lambda point: (point[1], point[0]))
+    last_epoch, last = points[-1]
+    if last_epoch - low_epoch < epochs or last - low <= rise * abs(low) or low == 0:
+        return None
+    return task, low_epoch, low, last_epoch, last
 
 
 def _thinned(rows: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:

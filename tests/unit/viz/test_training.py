@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from mtl_core import viz
+from mtl_core.viz.training import overfitting_note
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted
 
 
@@ -51,7 +52,42 @@ def test_one_colour_per_task_solid_for_train_dashed_for_val() -> None:
 
 def test_log_y_sets_a_log_axis() -> None:
     assert viz.loss_curves(run_events(), log_y=True).layout.yaxis.type == "log"
+    assert viz.loss_curves(run_events(), log_y=True).layout.yaxis2.type == "log"
     assert viz.loss_curves(run_events()).layout.yaxis.type == "linear"
+
+
+def clashing_scales() -> list[EpochEnded]:
+    """The GradNorm preset's shape: an MSE in the thousands beside a cross-entropy near 0.7."""
+    return [epoch(n, {"sulfur": 4000.0 / n, "good": 0.7 - 0.01 * n}, {"sulfur": 4200.0 / n, "good": 0.72 - 0.01 * n})
+            for n in range(1, 6)]
+
+
+def test_each_task_gets_its_own_panel_and_y_axis_so_a_small_loss_is_not_flat() -> None:
+    figure = viz.loss_curves(clashing_scales())
+    axes = {trace.name: trace.yaxis for trace in figure.data}
+    assert axes["sulfur (train)"] == axes["sulfur (val)"] != axes["good (train)"] == axes["good (val)"]
+    assert [note.text for note in figure.layout.annotations] == ["sulfur", "good"]
+    assert figure.layout.yaxis.matches is None and figure.layout.yaxis2.matches is None
+
+
+def test_one_axis_for_every_task_is_still_offered() -> None:
+    figure = viz.loss_curves(clashing_scales(), panels=False)
+    assert {trace.yaxis for trace in figure.data} == {None} and figure.layout.annotations == ()
+
+
+def test_relative_losses_start_at_one_for_every_task() -> None:
+    drawn = traces(viz.loss_curves(clashing_scales(), relative=True, panels=False))
+    assert {name: y[0] for name, (_, y) in drawn.items()} == dict.fromkeys(drawn, 1.0)
+    assert drawn["sulfur (train)"][1][1] == pytest.approx(0.5)
+    assert "first epoch" in viz.loss_curves(clashing_scales(), relative=True).layout.title.text
+
+
+def test_the_kept_epoch_is_marked_in_every_panel() -> None:
+    figure = viz.loss_curves(clashing_scales(), best_epoch=3)
+    lines = [(shape.x0, shape.x1, shape.yref) for shape in figure.layout.shapes]
+    assert lines == [(3, 3, "y domain"), (3, 3, "y2 domain")]
+    assert "epoch 3, the one kept" in figure.layout.title.text
+    assert viz.loss_curves(clashing_scales()).layout.shapes == ()
 
 
 def test_a_run_without_validation_rows_draws_train_curves_only() -> None:
@@ -135,7 +171,8 @@ def test_each_live_figure_before_the_first_epoch_says_what_will_be_drawn() -> No
                         (viz.metric_curves, "validation metrics")):
         figure = build([])
         assert figure.data == () and f"each task's {what} is drawn here" in figure.layout.annotations[0].text
-    assert viz.loss_curves([weighted(1, {})]).layout.annotations == ()
+    titles = [note.text for note in viz.loss_curves([weighted(1, {})]).layout.annotations]
+    assert titles == ["a", "b"]  # the panels' titles only, no note
 
 
 def scored(number: int, metrics: dict[str, dict[str, float | None]]) -> dict[str, Any]:
@@ -215,3 +252,33 @@ def test_epoch_rows_kept_while_a_run_grows_equal_the_rows_of_all_its_events() ->
 
 def test_eta_uses_the_time_per_epoch_so_far_including_the_time_between_epochs() -> None:
     assert viz.eta_seconds(long_run(4), 10) == pytest.approx(6 * 0.1)
+
+
+def overfitting_run(last: int = 100, lowest_at: int = 20) -> list[dict[str, Any]]:
+    """The default diabetes run's shape: validation loss lowest at epoch 20, then rising to the last epoch."""
+    return [{"epoch": n, "train_loss": {"progression": 3000.0 - 10 * n, "high": 0.5},
+             "val_loss": {"progression": 3000.0 + 8 * abs(n - lowest_at), "high": 0.5}} for n in range(1, last + 1)]
+
+
+def test_a_validation_loss_risen_for_many_epochs_is_called_overfitting() -> None:
+    note = overfitting_note(overfitting_run())
+    assert note is not None and note.startswith("Overfitting")
+    assert "progression was lowest at epoch 20" in note and "epoch 100" in note and "high" not in note
+    assert "keep the best epoch by val_loss" in note and "about 20 epochs" in note
+
+
+def test_the_note_names_the_kept_epoch_when_one_was_kept() -> None:
+    note = overfitting_note(overfitting_run(), best_epoch=21)
+    assert note is not None and "those of epoch 21" in note and "keep the best epoch by" not in note
+
+
+@pytest.mark.parametrize("rows", [
+    overfitting_run(last=25),  # lowest 5 epochs before the last: too recent to tell
+    [{"epoch": n, "val_loss": {"a": 1.0 / n}} for n in range(1, 50)],  # still falling
+    [{"epoch": n, "val_loss": {"a": 1.0 + (0.01 if n == 49 else 0.0) - (0.001 if n == 2 else 0.0)}}
+     for n in range(1, 50)],  # flat, with 1 % of noise
+    [{"epoch": n, "train_loss": {"a": 1.0}, "val_loss": {}} for n in range(1, 50)],  # no validation rows
+    [],
+], ids=["recent", "falling", "noise", "no-validation", "empty"])
+def test_no_note_without_a_clear_and_lasting_rise(rows: list[dict[str, Any]]) -> None:
+    assert overfitting_note(rows) is None
