@@ -15,6 +15,7 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.experiment import predictions_frame
 from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.share import cli_command
+from mtl_core.viz.training import overfitting_note
 from pages._state import UPLOAD_NOTE
 
 
@@ -34,11 +35,14 @@ def progress_line(snapshot: JobSnapshot, rows: list[dict[str, Any]]) -> None:
 
 
 VIEWS = ("Losses", "Task weights", "Validation metrics")
+AXES = ("One panel per task", "Relative to epoch 1", "One axis")
 
 
-def live_charts(rows: list[dict[str, Any]]) -> None:
-    """One view at a time (only it is built on each refresh): per-task loss curves (log scale, smoothing),
-    the weight each task gets per epoch, or the validation metrics. ``rows``: the run's epoch rows."""
+def live_charts(rows: list[dict[str, Any]], best_epoch: int | None = None, ended: bool = False) -> None:
+    """One view at a time (only it is built on each refresh): per-task loss curves (a panel per task, log
+    scale, smoothing), the weight each task gets per epoch, or the validation metrics. ``rows``: the run's
+    epoch rows; ``best_epoch``: the epoch ``train.select`` kept, marked on the losses; ``ended``: the run is
+    over, so a validation loss that has risen for many epochs is called out."""
     view = st.segmented_control("Show", VIEWS, default=VIEWS[0], key="train.view", label_visibility="collapsed")
     if view == "Task weights":
         st.plotly_chart(viz.weight_curves(rows), key="train.weight_chart")
@@ -48,11 +52,23 @@ def live_charts(rows: list[dict[str, Any]]) -> None:
             st.caption(f"Validation metrics after epoch {rows[-1]['epoch']}")
             st.dataframe(shown(viz.metrics_table(rows[-1]["metrics"])), key="train.val_metrics")
     else:
-        left, right = st.columns([1, 3])
-        log_y = left.toggle("Log scale", key="train.log_y")
-        smoothing = right.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="train.smoothing",
-                                 help="exponential moving average of each curve; 0 shows the raw values")
-        st.plotly_chart(viz.loss_curves(rows, log_y=log_y, smoothing=smoothing), key="train.loss_chart")
+        loss_chart(rows, best_epoch)
+    if ended and (note := overfitting_note(rows, best_epoch)) is not None:
+        st.warning(note, icon=":material/trending_up:")
+
+
+def loss_chart(rows: list[dict[str, Any]], best_epoch: int | None) -> None:
+    """The loss curves with their controls: the axes (tasks' losses differ in scale), log scale, smoothing."""
+    axes_column, log_column, smoothing_column = st.columns([3, 1, 2], vertical_alignment="bottom")
+    axes = axes_column.segmented_control("Axes", AXES, default=AXES[0], key="train.loss_axes",
+                                         help="tasks' losses differ in scale: a panel each, each divided by its "
+                                              "first epoch's value, or all on one axis")
+    log_y = log_column.toggle("Log scale", key="train.log_y")
+    smoothing = smoothing_column.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="train.smoothing",
+                                        help="exponential moving average of each curve; 0 shows the raw values")
+    figure = viz.loss_curves(rows, log_y=log_y, smoothing=smoothing, panels=axes in (None, AXES[0]),
+                             relative=axes == AXES[1], best_epoch=best_epoch)
+    st.plotly_chart(figure, key="train.loss_chart")
 
 
 def shown(table: Any) -> Any:
@@ -67,11 +83,21 @@ def results_section(results: Mapping[str, Any], current: str) -> None:
     elif results["status"] == "stopped":
         st.info(f"The run was {results['reason'] or 'stopped'}; the model as it was then is evaluated below.")
     st.subheader("Test metrics")
+    st.caption(evaluated_epoch(results))
     table = shown(viz.metrics_table(results["metrics"]["test"]))
     right = {name: st.column_config.TextColumn(alignment="right") for name in table.columns}
     st.dataframe(table, column_config=right, key="train.metrics")
     task_plots(results)
     downloads(results, current)
+
+
+def evaluated_epoch(results: Mapping[str, Any]) -> str:
+    """Which epoch's model the test metrics are of: the one ``train.select`` kept, or the last."""
+    select = (results.get("config") or {}).get("train", {}).get("select")
+    if results.get("best_epoch") is not None and select:
+        return (f"The model of epoch {results['best_epoch']}, the best by {select} "
+                f"(dotted line on the losses), evaluated on the test split.")
+    return "The model of the last epoch, evaluated on the test split (no best epoch is kept: see More training settings)."
 
 
 def task_plots(results: Mapping[str, Any]) -> None:
@@ -109,11 +135,42 @@ def downloads(results: Mapping[str, Any], current: str) -> None:
     st.code(cli_command(config, "experiment.toml"), language="bash")
 
 
+COPY_BUTTON = """<div style="display:flex;align-items:center;gap:10px;font-family:'Source Sans Pro',sans-serif;
+font-size:15px;color:#1d2433">
+<button id="copy" type="button" title="Anyone who opens this link gets the same data set, tasks, model, strategy and
+settings" style="height:38px;padding:0 14px;border-radius:8px;border:1px solid rgba(49,51,63,0.2);background:#fff;
+cursor:pointer;font:inherit">🔗 Copy link</button>
+<span id="done" role="status" aria-live="polite" style="color:#1a7f37"></span>
+</div>
+<script>
+const link = LINK;
+const done = document.getElementById("done");
+function fallback() {  // where the page is not a secure context, the clipboard API is missing
+  const area = document.createElement("textarea");
+  area.value = link;
+  document.body.appendChild(area);
+  area.select();
+  const copied = document.execCommand("copy");
+  area.remove();
+  return copied;
+}
+document.getElementById("copy").addEventListener("click", async () => {
+  let copied = false;
+  try { await navigator.clipboard.writeText(link); copied = true; } catch (error) { copied = fallback(); }
+  done.textContent = copied ? "✓ Link copied" : "Could not copy: copy the address bar instead";
+});
+</script>"""
+
+
+def share_link(query: str) -> str:
+    """The address of this exact setup: the page's address with the settings as its query string."""
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{query}" if query else base
+
+
 def share_box(config: ExperimentConfig | None, query: str) -> None:
-    """A "Copy link" control: the address of this exact setup (the URL bar holds the same)."""
-    with st.popover("Copy link", icon=":material/link:"):
-        base = (st.context.url or "").split("?")[0]
-        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
-        st.caption("Anyone who opens this link gets the same data set, tasks, model, strategy and settings.")
-        if config is not None and config.data.path is not None:
-            st.warning(UPLOAD_NOTE)
+    """A "Copy link" button: one click puts the address of this exact setup on the clipboard and says so."""
+    link = json.dumps(share_link(query)).replace("</", "<\\/")  # a string literal that cannot end the script
+    st.iframe(COPY_BUTTON.replace("LINK", link), height=44)
+    if config is not None and config.data.path is not None:
+        st.caption(UPLOAD_NOTE)

@@ -128,44 +128,57 @@ def weight_sliders(page: str, current: Any, tasks: Sequence[str]) -> list[float]
     )) for index, task in enumerate(tasks)]
 
 
-def training_settings(page: str, current: TrainConfig) -> dict[str, Any]:
-    """Epochs, batch size, learning rate, optimizer, seed and device; more in an expander. Returns ``train`` values."""
-    row = st.columns(6)
+def training_settings(page: str, current: TrainConfig, select_options: Sequence[str] = ()) -> dict[str, Any]:
+    """Epochs, batch size, learning rate, optimizer, seed and device; more in an expander. Returns ``train`` values.
+
+    Two settings a row, so the form fits a side column. ``select_options``: what the best epoch may be kept
+    by (``val_loss`` and the tasks' ``<task>.<metric>``), offered as a menu under More training settings.
+    """
+    row = st.columns(2)
     values: dict[str, Any] = {
         "epochs": int(row[0].number_input("Epochs", 1, 100_000, current.epochs, 1, key=f"{page}.epochs")),
         "batch_size": int(row[1].number_input("Batch size", 0, 1_000_000, current.batch_size, 32,
                                               key=f"{page}.batch_size", help="0 trains on the whole split at once")),
-        "lr": float(row[2].number_input("Learning rate", 1e-6, 10.0, current.lr, 1e-3, format="%g", key=f"{page}.lr")),
-        "optimizer": row[3].selectbox("Optimizer", ["adam", "adamw", "sgd"],
+        "lr": float(row[0].number_input("Learning rate", 1e-6, 10.0, current.lr, 1e-3, format="%g", key=f"{page}.lr")),
+        "optimizer": row[1].selectbox("Optimizer", ["adam", "adamw", "sgd"],
                                       ["adam", "adamw", "sgd"].index(current.optimizer), key=f"{page}.optimizer"),
-        "seed": int(row[4].number_input(
+        "seed": int(row[0].number_input(
             "Seed", 0, 2**31 - 1, current.seed, 1, key=f"{page}.seed",
             help="Initial weights, shuffling and dropout all follow this seed, so a run can be repeated.")),
     }
     devices = ["auto", *available_devices()]
-    values["device"] = row[5].selectbox("Device", devices, devices.index(current.device) if current.device in devices
+    values["device"] = row[1].selectbox("Device", devices, devices.index(current.device) if current.device in devices
                                         else 0, key=f"{page}.device", help="auto takes CUDA or MPS when present")
     with st.expander("More training settings"):
-        values.update(advanced_settings(page, current))
+        values.update(advanced_settings(page, current, select_options))
     return values
 
 
-def advanced_settings(page: str, current: TrainConfig) -> dict[str, Any]:
-    """Weight decay, clipping, learning-rate schedule, model selection and early stopping."""
-    row = st.columns(4)
+SELECT_LABELS = {None: "the last epoch", "val_loss": "val_loss (the summed validation loss)"}
+
+
+def advanced_settings(page: str, current: TrainConfig, select_options: Sequence[str] = ()) -> dict[str, Any]:
+    """Weight decay, clipping, learning-rate schedule, model selection (a menu) and early stopping."""
+    row = st.columns(2)
     schedules = ["none", "cosine", "step", "plateau"]
     clip = row[1].number_input("Clip gradient norm", 0.0, 1e6, current.clip_grad_norm or 0.0, 0.5, format="%g",
                                key=f"{page}.clip_grad_norm", help="0: no clipping")
-    select = row[3].text_input("Keep the best epoch by", current.select or "", key=f"{page}.select",
-                               help='"val_loss" or "<task>.<metric>" such as "good.auc"; empty keeps the last epoch')
+    options: list[str | None] = [None, *dict.fromkeys(["val_loss", *select_options])]
+    select = st.selectbox("Keep the best epoch by", options,
+                          options.index(current.select) if current.select in options else 0, key=f"{page}.select",
+                          format_func=lambda option: SELECT_LABELS.get(option, option),
+                          help="the validation value whose best epoch is kept and evaluated; "
+                               "the last epoch: no selection")
+    if current.select is not None and current.select not in options:
+        st.caption(f"train.select = {current.select!r} does not fit these tasks; the last epoch is kept")
     patience = st.number_input("Stop after epochs without improvement", 0, 100_000, current.patience or 0,
                                key=f"{page}.patience", help="0: never stop early (needs the setting above)")
     return {
         "weight_decay": float(row[0].number_input("Weight decay", 0.0, 10.0, current.weight_decay, 1e-4,
                                                   format="%g", key=f"{page}.weight_decay")),
         "clip_grad_norm": float(clip) or None,
-        "scheduler": row[2].selectbox("Learning-rate schedule", schedules, schedules.index(current.scheduler),
+        "scheduler": row[0].selectbox("Learning-rate schedule", schedules, schedules.index(current.scheduler),
                                       key=f"{page}.scheduler"),
-        "select": select.strip() or None,
+        "select": select,
         "patience": int(patience) or None,
     }

@@ -11,6 +11,7 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
+from mtl_core.tasks import TaskSpec
 from pages._state import current_config, job_id, live_rows, set_config, set_job_id, sync_link
 from pages._train_views import live_charts, progress_line, results_section, share_box
 from pages._widgets import model_settings, strategy_picker, training_settings
@@ -63,7 +64,7 @@ def live_panel(polling: bool) -> None:
     rows = live_rows(snapshot.job_id, snapshot.events)  # every figure below reads these rows
     progress_line(snapshot, rows)
     if rows:
-        live_charts(rows)
+        live_charts(rows, best_epoch_of(snapshot), ended=not snapshot.active)
     if snapshot.error is not None:
         st.error(f"The run failed: {snapshot.error}")
     if snapshot.results is not None:
@@ -72,50 +73,65 @@ def live_panel(polling: bool) -> None:
         st.rerun()  # the run has ended: redraw the whole page, so the buttons follow and polling stops
 
 
-def data_line(config: ExperimentConfig) -> list[str]:
-    """One line on the data and tasks being trained (they are chosen on the Data page); returns the task names."""
+def data_line(config: ExperimentConfig) -> tuple[TaskSpec, ...]:
+    """One line on the data and tasks being trained (they are chosen on the Data page); returns the tasks."""
     try:
         tasks = resolve(config).tasks
     except MTLError as error:
         st.error(str(error))
-        return []
+        return ()
     source = config.data.path.split("/")[-1] if config.data.path else config.data.source
     described = ", ".join(f"**{task.name}** ({task.kind})" for task in tasks)
     st.markdown(f"Data: **{source}** · tasks: {described} · change them on the Data page")
-    return [task.name for task in tasks]
+    return tuple(tasks)
+
+
+def select_options(tasks: tuple[TaskSpec, ...]) -> list[str]:
+    """What the best epoch may be kept by: the summed validation loss, then each task's metrics."""
+    return ["val_loss", *(f"{task.name}.{metric}" for task in tasks for metric in task.metrics or ())]
+
+
+def best_epoch_of(snapshot: JobSnapshot | None) -> int | None:
+    """The epoch ``train.select`` kept in an ended run (results' ``best_epoch``), else None."""
+    results = snapshot.results if snapshot is not None else None
+    value = results.get("best_epoch") if results is not None else None
+    return int(value) if value is not None else None
 
 
 st.title("Train")
 base = current_config()
-task_names = data_line(base)
-with st.container(border=True):
-    st.subheader("Model", divider="gray")
-    model = model_settings("train", base.model)
-    st.subheader("Weighting", divider="gray")
-    strategy = strategy_picker("train", base.strategy, task_names)
-    st.subheader("Training", divider="gray")
-    settings = training_settings("train", base.train)
+tasks = data_line(base)
+settings_column, live_column = st.columns([1, 2], gap="medium")  # Start and the live charts beside the settings
+with settings_column:
+    with st.expander("Model", expanded=True):
+        model = model_settings("train", base.model)
+    with st.expander("Weighting", expanded=True):
+        strategy = strategy_picker("train", base.strategy, [task.name for task in tasks])
+    with st.expander("Training", expanded=True):
+        settings = training_settings("train", base.train, select_options(tasks))
 config: ExperimentConfig | None
 try:
     config = build_config(base, model, strategy, settings)
     set_config(config)
     query = sync_link(config)
 except MTLError as error:
-    st.error(str(error))
+    settings_column.error(str(error))
     config, query = None, ""
 
 before = snapshot_of(job_id())
 if st.session_state.get("train.start") and config is not None and not (before is not None and before.active):
     # the run a click on Start caused: submit before the buttons and the live panel are drawn, so this
     # same run draws them for the new job (a second full run would compete with the first epochs)
-    start(config)
+    with live_column:
+        start(config)
     before = snapshot_of(job_id())
 running = before is not None and before.active
-start_column, stop_column, share_column = st.columns([1, 1, 6])
-start_column.button("Start", key="train.start", type="primary", disabled=running or config is None)
-if stop_column.button("Stop", key="train.stop", disabled=not running) and before is not None:
-    job_manager().cancel(before.job_id)
-with share_column:
-    share_box(config, query)
-
-st.fragment(run_every=POLL_S if running else None)(live_panel)(polling=running)
+with live_column:
+    start_column, stop_column, share_column = st.columns([1, 1, 3])
+    start_column.button("Start", key="train.start", type="primary", disabled=running or config is None,
+                        width="stretch")
+    if stop_column.button("Stop", key="train.stop", disabled=not running, width="stretch") and before is not None:
+        job_manager().cancel(before.job_id)
+    with share_column:
+        share_box(config, query)
+    st.fragment(run_every=POLL_S if running else None)(live_panel)(polling=running)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -131,10 +132,8 @@ def test_a_settings_error_is_shown_and_start_stays_off() -> None:
     assert not at.exception
     assert any("Hidden units per layer: '64, x'" in error.value for error in at.error)
     at.selectbox(key="train.strategy").select("gradnorm").run()
-    at.text_input(key="train.select").input("nosuchtask.auc").run()
-    at.button(key="train.start").click().run()
-    assert not at.exception and any("nosuchtask" in error.value for error in at.error)
-    assert "job_id" not in at.session_state
+    assert "nosuchtask.auc" not in at.selectbox(key="train.select").options  # a menu: only the tasks' own values
+    assert not at.exception and "job_id" not in at.session_state
 
 
 def test_leaving_the_page_and_coming_back_finds_the_run_still_going() -> None:
@@ -150,3 +149,42 @@ def test_leaving_the_page_and_coming_back_finds_the_run_still_going() -> None:
     assert not at.button(key="train.stop").disabled and at.button(key="train.start").disabled
     at.button(key="train.stop").click().run()
     assert job_manager().wait(current, timeout=60) and job_manager().status(current) == "stopped"
+
+
+def test_keep_the_best_epoch_by_is_a_menu_of_val_loss_and_each_tasks_metrics() -> None:
+    at = open_app("pages/train.py")
+    menu = at.selectbox(key="train.select")
+    assert menu.options[:3] == ["the last epoch", "val_loss (the summed validation loss)", "progression.mse"]
+    assert "high_progression.auc" in menu.options and menu.value is None
+    menu.select("high_progression.auc").run()
+    assert not at.exception and at.session_state["config"]["train"]["select"] == "high_progression.auc"
+
+
+def test_the_copy_link_button_holds_this_setups_link_and_says_when_it_is_copied() -> None:
+    at = open_app("pages/train.py")
+    at.selectbox(key="train.strategy").select("gradnorm").run()
+    (button,) = at.get("iframe")
+    source = button.proto.srcdoc
+    assert "Copy link" in source and "navigator.clipboard.writeText" in source and "Link copied" in source
+    assert "?strategy.name=gradnorm" in source and not at.get("popover")
+
+
+def loss_figure(at: AppTest) -> dict[str, Any]:
+    return next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                if "Loss by epoch" in json.loads(chart.proto.spec)["layout"]["title"]["text"])
+
+
+def test_a_run_that_overfits_draws_a_panel_per_task_marks_the_kept_epoch_and_says_so() -> None:
+    at = open_app("pages/train.py")  # the default diabetes run: its validation loss rises after epoch ~20
+    at.selectbox(key="train.select").select("val_loss").run()
+    at.button(key="train.start").click().run()
+    run_to_the_end(at)
+    assert not at.exception
+    best = job_manager().snapshot(at.session_state["job_id"]).results["best_epoch"]
+    figure = loss_figure(at)
+    assert [note["text"] for note in figure["layout"]["annotations"]] == ["progression", "high_progression"]
+    assert {trace["yaxis"] for trace in figure["data"]} == {"y", "y2"}  # each task on its own axis
+    assert [shape["x0"] for shape in figure["layout"]["shapes"]] == [best, best]
+    warnings = " ".join(warning.value for warning in at.warning)
+    assert "Overfitting" in warnings and f"those of epoch {best}" in warnings
+    assert any(f"epoch {best}, the best by val_loss" in caption.value for caption in at.caption)
