@@ -1,7 +1,8 @@
-"""Data page: a built-in data set or an uploaded table, a preview, which columns are inputs, and the tasks."""
+"""Data page: a built-in data set or an uploaded table, a preview, the tasks and inputs, and a look at the columns."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,17 +12,19 @@ from mtl_core.config import DEFAULT_DATASET, DataConfig, ExperimentConfig
 from mtl_core.data import DATASETS, load_table
 from mtl_core.data.schema import infer_kind, summarize
 from mtl_core.data.uploads import save_upload, upload_name
-from mtl_core.errors import MTLError
+from mtl_core.errors import ConfigError, MTLError
 from mtl_core.experiment import prepare, resolve
+from mtl_core.viz.data import distributions, target_scatter
 from pages._forms import schema_form
 from pages._state import current_config, set_config, sync_link
 from pages._widgets import dataset_picker
-from pages._tasks import split_settings, task_editor
+from pages._tasks import picker_key, plural, split_settings, target_picker, targets_in, task_editor
 from pages._entry import through_entry
 
 through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
 SOURCES = ("Built-in data set", "Upload a table")
+MAX_HISTOGRAMS = 12  # more columns than this: the user picks which to draw
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the table…")
@@ -31,9 +34,21 @@ def table_of(data: dict[str, Any]) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=32, show_spinner="Checking the tasks against the data…")
-def check(config: dict[str, Any]) -> int:
-    """Build the data set exactly as a run would (split, labels, preprocessing); returns its training rows."""
-    return len(prepare(ExperimentConfig.from_dict(config))[1].train.rows)
+def check(config: dict[str, Any]) -> tuple[int, dict[str, list[int]]]:
+    """Build the data set exactly as a run would (split, labels, preprocessing); returns its training rows
+    and the table rows of each split."""
+    dataset = prepare(ExperimentConfig.from_dict(config))[1]
+    parts = {"train": dataset.train, "val": dataset.val, "test": dataset.test}
+    return len(dataset.train.rows), {name: part.rows.tolist() for name, part in parts.items()}
+
+
+def split_of(rows: int, parts: dict[str, list[int]]) -> list[str]:
+    """Each table row's split, ``unused`` where no split holds the row."""
+    labels = ["unused"] * rows
+    for name, positions in parts.items():
+        for position in positions:
+            labels[position] = name
+    return labels
 
 
 def built_in(current: DataConfig) -> dict[str, Any]:
@@ -53,7 +68,7 @@ def uploaded(current: DataConfig) -> dict[str, Any] | None:
                             key="data.upload")
     if file is None:
         if current.path is not None:
-            st.caption(f"Using the uploaded file **{upload_name(current.path)}**.")
+            st.caption(f"Using the uploaded file **{file_name(current.path)}**.")
             return {"dataset": None, "path": current.path, "params": {}}
         st.info("Upload a table: one row per example, a header line, any delimiter.")
         return None
@@ -71,6 +86,40 @@ def choose_source(base: ExperimentConfig) -> dict[str, Any] | None:
     return built_in(base.data) if kind == SOURCES[0] else uploaded(base.data)
 
 
+def shown(message: str, path: str | None) -> str:
+    """A message as the user may read it: an upload by the name it was given, never the server's folder."""
+    if path is None:
+        return message
+    stored = Path(path)
+    for text in (str(stored), stored.name, str(stored.parent)):
+        message = message.replace(text, file_name(path) if text != str(stored.parent) else "the uploads folder")
+    return message
+
+
+def file_name(path: str) -> str:
+    """The name of the user's file: as uploaded while it is in the uploader, else as stored (without its hash)."""
+    file = st.session_state.get("data.upload")
+    return str(file.name) if file is not None else upload_name(path)
+
+
+def setup_of(base: ExperimentConfig, data: dict[str, Any]) -> tuple[ExperimentConfig, pd.DataFrame]:
+    """The chosen source with its tasks, and its table. Another table keeps the tasks whose columns it has
+    (a shared link's tasks, say); a new upload with none of them starts from a task on its last column."""
+    values = base.to_dict()
+    same = base.data.source == DataConfig.model_validate({**values["data"], **data}).source
+    values["data"].update(data, features=values["data"]["features"] if same else None)
+    table = table_of(DataConfig.model_validate(values["data"]).model_dump(mode="json"))
+    if not same:
+        columns = {str(column) for column in table.columns}
+        values["tasks"] = [task for task in values["tasks"] if task["column"] in columns] if data["path"] else []
+    untouched = picker_key(DataConfig.model_validate(values["data"]).source) not in st.session_state
+    if data["path"] is not None and not values["tasks"] and (untouched or not same):
+        last = str(table.columns[-1])
+        values["tasks"] = [{"name": last, "column": last, "kind": infer_kind(table[last])}]
+    config = ExperimentConfig.from_dict(values)
+    return (resolve(config) if config.tasks or config.data.path is None else config), table
+
+
 def inputs(table: pd.DataFrame, config: ExperimentConfig) -> tuple[str, ...] | None:
     """Which columns the model reads (every column no task uses, unless unticked); None = all of them."""
     used = {task.column for task in config.tasks} | {config.data.task_id_column}
@@ -85,37 +134,73 @@ def inputs(table: pd.DataFrame, config: ExperimentConfig) -> tuple[str, ...] | N
     return None if set(picked) == set(free) else picked
 
 
+def tasks_section(table: pd.DataFrame, config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
+    """The columns to predict, the task table, the inputs and the split; returns the config they make and
+    the columns the menu of targets shows."""
+    st.subheader("Tasks")
+    kinds = {str(name): infer_kind(table[name]) for name in table.columns}
+    picked = target_picker(table, config, kinds)
+    tasks, problems = task_editor(table, config, kinds)
+    for problem in problems:
+        st.warning(problem, icon=":material/table_rows:")
+    if not tasks:
+        raise ConfigError("tasks: no task yet; choose the columns to predict above")
+    st.subheader("Columns")
+    features = inputs(table, config.model_copy(update={"tasks": tasks}))
+    split = split_settings(config.data)
+    values = config.to_dict()
+    values["tasks"] = [task.model_dump(exclude_none=True) for task in tasks]
+    values["data"].update(split, features=list(features) if features is not None else None)
+    return ExperimentConfig.from_dict(values), picked
+
+
+def charts(table: pd.DataFrame, config: ExperimentConfig, split: list[str] | None) -> None:
+    """Each column's distribution, and the tasks' targets against an input the user picks."""
+    st.subheader("Distributions")
+    used = [task.column for task in config.tasks if task.column in table.columns]
+    order = list(dict.fromkeys([*used, *(str(name) for name in table.columns)]))
+    if len(order) > MAX_HISTOGRAMS:
+        order = st.multiselect("Columns to draw", order, order[:MAX_HISTOGRAMS], key="data.histograms")
+    st.altair_chart(distributions(table, order), key="data.distributions")
+    inputs_left = [name for name in order if name not in used] or order
+    if not used:
+        return
+    st.subheader("Targets against an input")
+    chosen = st.selectbox("Input", inputs_left, key="data.scatter_input")
+    targets = {task.name: task.column for task in config.tasks if task.column in table.columns}
+    st.altair_chart(target_scatter(table, chosen, targets, split), key="data.scatter")
+    st.caption("Coloured by the split each row falls in." if split else "The split is shown once the tasks are ready.")
+
+
+def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) -> None:
+    """Preview, tasks and inputs, whether it is ready to train, and the charts."""
+    st.subheader("Preview")
+    st.dataframe(table.head(200), key="data.preview", height=240)
+    split: list[str] | None = None
+    try:
+        config, picked = tasks_section(table, config)
+        rows, parts = check(config.to_dict())
+    except MTLError as error:
+        st.error(shown(str(error), path))
+    else:
+        set_config(config)
+        if targets_in(config.tasks, table) != picked:
+            st.rerun()  # a task row added or removed a column to predict: the menu above shows it
+        sync_link(config)
+        split = split_of(len(table), parts)
+        st.success(f"Ready: {plural(len(config.tasks), 'task')}, {plural(rows, 'training row')}.")
+        if st.button("Train on this", key="data.to_train", type="primary"):
+            st.switch_page("pages/train.py")
+    charts(table, config, split)
+
+
 st.title("Data")
 base = current_config()
 data = choose_source(base)
 if data is not None:
-    values = base.to_dict()
-    same = values["data"].get("dataset") == data["dataset"] and values["data"].get("path") == data["path"]
-    values["data"].update(data, features=values["data"]["features"] if same else None)
-    values["tasks"] = values["tasks"] if same else []  # another table: its own default tasks
     try:
-        table = table_of(DataConfig.model_validate(values["data"]).model_dump(mode="json"))
-        if not values["tasks"] and values["data"]["path"] is not None:  # a new upload: suggest its last column
-            last = str(table.columns[-1])
-            values["tasks"] = [{"name": last, "column": last, "kind": infer_kind(table[last])}]
-        config = resolve(ExperimentConfig.from_dict(values))
-        st.subheader("Preview")
-        st.dataframe(table.head(200), key="data.preview", height=240)
-        st.subheader("Tasks")
-        tasks = task_editor(table, config)
-        st.subheader("Columns")
-        features = inputs(table, config.model_copy(update={"tasks": tasks}))
-        split = split_settings(config.data)
-        values = config.to_dict()
-        values["tasks"] = [task.model_dump(exclude_none=True) for task in tasks]
-        values["data"].update(split, features=list(features) if features is not None else None)
-        config = ExperimentConfig.from_dict(values)
-        rows = check(config.to_dict())
+        chosen, table = setup_of(base, data)
     except MTLError as error:
-        st.error(str(error))
+        st.error(shown(str(error), data["path"]))
     else:
-        set_config(config)
-        sync_link(config)
-        st.success(f"Ready: {len(config.tasks)} tasks, {rows} training rows.")
-        if st.button("Train on this", key="data.to_train", type="primary"):
-            st.switch_page("pages/train.py")
+        sections(chosen, table, data["path"])
