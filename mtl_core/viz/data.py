@@ -49,7 +49,7 @@ def column_histogram(column: pd.Series, title: str) -> alt.Chart:
     return chart.encode(x=alt.X("value:N", title=None, sort="-y"), y=count, tooltip=["value:N", "count:Q"])
 
 
-def distributions(table: pd.DataFrame, columns: Sequence[str] | None = None, per_row: int = 4) -> alt.ConcatChart:
+def distributions(table: pd.DataFrame, columns: Sequence[str] | None = None, per_row: int = 3) -> alt.ConcatChart:
     """Small multiples: one histogram per column (all columns, or ``columns`` in that order).
 
     >>> len(distributions(pd.DataFrame({"a": [1.0, 2.5], "b": ["x", "y"]})).concat)
