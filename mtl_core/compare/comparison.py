@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mtl_core.compare.report import build_summary
+from mtl_core.compare.report import build_summary, check_tasks
 from mtl_core.compare.runs import (
     STL,
     Progress,
@@ -34,6 +34,8 @@ def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS
     with the config's hyper-parameters when it is the config's strategy, else the method's defaults
     (default: the config's strategy only). All runs share epochs, optimizer, learning rate and batch size.
 
+    A one-task experiment is refused (ConfigError): it has no multi-task model to compare.
+
     Seeds are values of ``train.seed`` (N from the config's own, or a list). ``data.split_seed`` stays fixed,
     so every method and seed is scored on the same test rows, and differences can be paired seed by seed.
 
@@ -52,11 +54,12 @@ def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS
         ``n``, per-seed ``values``), ``paired[STRATEGY]`` (``mean_diff``, ``std_diff``, ``wins``, ``losses``,
         ``n``, ``p_wilcoxon``, ``p_t``, per-seed ``diffs``: strategy − stl), and ``other_metrics[METRIC]`` alike;
         ``delta_m_percent[STRATEGY]``: Δm% computed per seed against that seed's baseline, then summarised
-        (``mean``, sample ``std``, ``values``, ``sentence``); ``verdicts[TASK][STRATEGY]``: ``outcome`` and
-        ``text``; ``notes``; ``runs``: every run's method, seed, status, reason, duration (runs batched together
+        (``mean``, sample ``std``, ``values``, ``sentence``); ``verdicts[TASK][STRATEGY]``: ``outcome``, ``text``
+        and ``weak`` (fewer than 5 pairs); ``caution``: a warning with fewer than 5 seeds, else None; ``notes``; ``runs``: every run's method, seed, status, reason, duration (runs batched together
         share one), test metrics and config. A diverged run is reported in ``runs`` and ``notes`` and left out of the statistics.
     """
     config = resolve(config)
+    check_tasks(config)
     seed_values = seed_list(config, seeds)
     names = check_strategies(config, strategies)
     extra = check_metrics(config, metrics)

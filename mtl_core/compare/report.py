@@ -10,11 +10,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mtl_core.compare.runs import STL, Results, run_records
-from mtl_core.compare.stats import delta_m, delta_m_summary, describe, paired, verdict
+from mtl_core.compare.stats import delta_m, delta_m_summary, describe, paired, seeds_caution, verdict
 from mtl_core.config import ExperimentConfig
+from mtl_core.errors import ConfigError
 from mtl_core.tasks import higher_is_better, metrics_for
 
 Table = Mapping[str, Sequence[Results | None]]  # method -> results per seed (None: not run)
+
+
+def check_tasks(config: ExperimentConfig) -> None:
+    """Refuse a one-task experiment: with nothing to share, no multi-task model exists to compare.
+
+    ConfigError naming the task, and what to do.
+    """
+    if len(config.tasks) >= 2:
+        return
+    names = ", ".join(repr(task.name) for task in config.tasks) or "none"
+    raise ConfigError(f"compare: the experiment has one task ({names}); multi-task learning shares a network "
+                      f"between 2 or more tasks, so there is no multi-task model to compare with training each task "
+                      f"alone. Add a task (on the Data page, or a [[tasks]] entry) and compare again")
 
 
 def metric_value(results: Results | None, task: str, metric: str) -> float | None:
@@ -88,6 +102,7 @@ def build_summary(config: ExperimentConfig, seeds: Sequence[int], strategies: Se
         "tasks": tasks,
         "delta_m_percent": {name: delta_m_block(config, table, name) for name in strategies},
         "verdicts": verdicts,
+        "caution": seeds_caution(len(seeds)),
         "notes": notes(config, table, seeds),
         "runs": run_records(table, seeds),
     }

@@ -22,6 +22,7 @@ from scipy import stats as scipy_stats
 Values: TypeAlias = Sequence[float | None]  # one entry per seed; None: no value for that seed
 Outcome: TypeAlias = Literal["better", "worse", "no clear difference", "cannot tell"]
 ALPHA = 0.05
+MIN_SEEDS = 5  # fewer paired seeds than this make any verdict weak evidence
 
 
 def describe(values: Values) -> dict[str, Any]:
@@ -93,16 +94,21 @@ def delta_m(method: Mapping[str, float], baseline: Mapping[str, float],
     return 100.0 * sum(terms) / len(terms) if terms else None
 
 
-def delta_m_sentence(mean: float | None, std: float | None, n: int, method: str) -> str:
-    """Δm% in words, since its sign confuses: negative is better.
+def delta_m_sentence(mean: float | None, std: float | None, n: int, method: str, total: int | None = None) -> str:
+    """Δm% in words, since its sign confuses: negative is better. ``total``: the seeds run, when more than ``n``
+    (the seeds with a value) were.
 
     >>> delta_m_sentence(-2.3217, 0.5, 5, "equal")
     'equal: on average 2.3 % better than training each task alone (Δm% = −2.32 ± 0.50 over 5 seeds)'
+    >>> delta_m_sentence(1.0, None, 1, "equal", total=3).partition("alone ")[2]
+    '(Δm% = +1.00 over 1 of 3 seeds; the others lack a value: see the notes)'
     """
     if mean is None:
         return f"{method}: no seed has results for every task of both {method} and the single-task baseline"
     spread = f" ± {std:.2f}" if std is not None else ""
-    numbers = f"(Δm% = {signed(mean, 2)}{spread} over {n} seed{'s' if n != 1 else ''})"
+    counted = (f"{n} of {total} seeds; the others lack a value: see the notes" if total is not None and total > n
+               else f"{n} seed{'s' if n != 1 else ''}")
+    numbers = f"(Δm% = {signed(mean, 2)}{spread} over {counted})"
     if round(abs(mean), 1) == 0:
         return f"{method}: on average as good as training each task alone {numbers}"
     word = "better" if mean < 0 else "worse"
@@ -112,7 +118,8 @@ def delta_m_sentence(mean: float | None, std: float | None, n: int, method: str)
 def delta_m_summary(values: Values, method: str) -> dict[str, Any]:
     """Per-seed Δm% summarised: mean, sample std, the values, and the sentence."""
     summary = describe(values)
-    return {**summary, "sentence": delta_m_sentence(summary["mean"], summary["std"], summary["n"], method)}
+    return {**summary, "sentence": delta_m_sentence(summary["mean"], summary["std"], summary["n"], method,
+                                                    total=len(values))}
 
 
 def outcome(comparison: Mapping[str, Any], higher_is_better: bool) -> Outcome:
@@ -126,23 +133,41 @@ def outcome(comparison: Mapping[str, Any], higher_is_better: bool) -> Outcome:
 
 
 def verdict(task: str, metric: str, higher_is_better: bool, comparison: Mapping[str, Any],
-            method: str) -> dict[str, str]:
+            method: str) -> dict[str, Any]:
     """The outcome of ``method`` against single-task training on one task, and a plain sentence.
 
+    ``weak`` is true with fewer than ``MIN_SEEDS`` pairs: the sentence then says so, whatever the p-value.
+
     >>> print(verdict("good", "accuracy", True, {"n": 1, "mean_diff": -0.04, "diffs": [-0.04]}, "equal")["text"])
-    `good`: one seed cannot tell whether multi-task (equal) is better or worse than single-task (accuracy −0.040 in \
+    good: one seed cannot tell whether multi-task (equal) is better or worse than single-task (accuracy −0.040 in \
 that seed); run more seeds
     """
     result = outcome(comparison, higher_is_better)
     n, diff = comparison["n"], comparison["mean_diff"]
     if n == 0:
-        text = f"`{task}`: no seed has {metric} for both multi-task ({method}) and single-task; nothing to compare"
+        text = f"{task}: no seed has {metric} for both multi-task ({method}) and single-task; nothing to compare"
     elif result == "cannot tell":
-        text = (f"`{task}`: one seed cannot tell whether multi-task ({method}) is better or worse than single-task "
+        text = (f"{task}: one seed cannot tell whether multi-task ({method}) is better or worse than single-task "
                 f"({metric} {signed(diff)} in that seed); run more seeds")
     else:
-        text = f"`{task}`: {_claim(result, method)} ({_evidence(metric, comparison, result)})"
-    return {"outcome": result, "text": text}
+        text = f"{task}: {_claim(result, method)} ({_evidence(metric, comparison, result)})"
+        if n < MIN_SEEDS:
+            text += f". Only {n} seeds: weak evidence either way; run {MIN_SEEDS} or more before trusting it"
+    return {"outcome": result, "text": text, "weak": n < MIN_SEEDS}
+
+
+def seeds_caution(n_seeds: int) -> str | None:
+    """A warning for a comparison over fewer than ``MIN_SEEDS`` seeds, else None.
+
+    >>> seeds_caution(5) is None
+    True
+    """
+    if n_seeds >= MIN_SEEDS:
+        return None
+    return (f"{n_seeds} seed{'s' if n_seeds != 1 else ''} {'is' if n_seeds == 1 else 'are'} weak evidence: with fewer "
+            f"than {MIN_SEEDS} seeds a p-value rests on too few pairs to trust (the Wilcoxon test cannot even reach "
+            f"p < {ALPHA} below 6), and one unlucky seed decides the mean. Read the verdicts as hints and run "
+            f"{MIN_SEEDS} or more seeds.")
 
 
 def _claim(result: Outcome, method: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mtl_core.compare.pareto import front_summary, sweep_weights, weights_label
-from mtl_core.compare.report import build_summary
+from mtl_core.compare.report import build_summary, check_tasks
 from mtl_core.compare.runs import (
     STL,
     Progress,
@@ -30,8 +30,9 @@ from mtl_core.experiment import resolve
 
 def study_runs(config: ExperimentConfig, seeds: int | Sequence[int], strategies: Sequence[str] | None,
                points: int | None) -> int:
-    """How many models ``study`` trains (for a progress bar before it starts)."""
+    """How many models ``study`` trains (for a progress bar before it starts); a one-task experiment is refused."""
     config = resolve(config)
+    check_tasks(config)
     methods = 1 + len(check_strategies(config, strategies)) + len(_weights(config, points))
     return methods * len(seed_list(config, seeds))
 
@@ -45,6 +46,7 @@ def study(config: ExperimentConfig, seeds: int | Sequence[int] = 5, strategies: 
     ``pareto`` is None. A stopped study returns what finished, as ``compare`` and ``pareto`` do.
     """
     config = with_metrics(resolve(config), ())
+    check_tasks(config)
     seed_values = seed_list(config, seeds)
     names = check_strategies(config, strategies)
     weights = _weights(config, points)

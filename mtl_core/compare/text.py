@@ -41,6 +41,8 @@ def comparison_text(summary: Mapping[str, Any]) -> str:
     lines += [f"  {block['sentence']}" for block in summary["delta_m_percent"].values()]
     lines += ["", "verdicts (paired t-test at α = 0.05; difference = multi-task − single-task):"]
     lines += [f"  {verdict['text']}" for per_task in summary["verdicts"].values() for verdict in per_task.values()]
+    if summary.get("caution"):
+        lines += ["", f"caution: {summary['caution']}"]
     if summary.get("notes"):
         lines += ["", "notes:", *(f"  {note}" for note in summary["notes"])]
     return "\n".join(lines)

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from mtl_core import compare as comparison_module
-from mtl_core.compare import compare
+from mtl_core.compare import compare, study, study_runs
+from mtl_core.compare.text import comparison_text
+from mtl_core.errors import ConfigError
 from mtl_core.compare import runs as runs_module
 from mtl_core.config import ExperimentConfig, load_config
 from mtl_core.experiment import run_to_results
@@ -146,3 +148,21 @@ def test_on_the_wine_seed_equal_weights_cost_good_its_accuracy(wine_available: P
         assert good["results"]["equal"]["values"][index] == pytest.approx(alone["good"]["accuracy"], abs=1e-5)
         assert summary["tasks"]["quality"]["results"]["equal"]["values"][index] == pytest.approx(
             alone["quality"]["mse"], abs=1e-5)
+
+
+def test_fewer_than_five_seeds_carry_a_caution_into_the_summary_and_the_terminal(small: dict[str, Any]) -> None:
+    assert small["caution"] is not None and small["caution"].startswith("2 seeds are weak evidence")
+    assert all(verdict["weak"] for per_task in small["verdicts"].values() for verdict in per_task.values())
+    text = comparison_text(small)
+    assert "caution: 2 seeds are weak evidence" in text
+    assert "`" not in text and "high_progression: " in text  # plain text: no Markdown for the terminal
+
+
+@pytest.mark.parametrize("run", [lambda config: compare(config, seeds=2), lambda config: study(config, seeds=2),
+                                 lambda config: study_runs(config, 2, None, None)],
+                         ids=["compare", "study", "study_runs"])
+def test_a_one_task_experiment_is_refused_before_anything_trains(run: Any) -> None:
+    one_task = ExperimentConfig.from_dict({"data": {"dataset": "diabetes"},
+                                           "tasks": [{"name": "progression", "column": "progression"}]})
+    with pytest.raises(ConfigError, match="one task \\('progression'\\).*Add a task"):
+        run(one_task)

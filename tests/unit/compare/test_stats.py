@@ -6,6 +6,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from mtl_core.compare import delta_m, delta_m_sentence, describe, paired, verdict
+from mtl_core.compare.stats import delta_m_summary, seeds_caution
 
 STL_ACCURACY = [0.78, 0.79, 0.80, 0.77, 0.81]
 
@@ -73,7 +74,7 @@ def test_a_consistently_lower_accuracy_is_worse_in_words() -> None:
     method = [value - 0.04 + offset for value, offset in zip(STL_ACCURACY, [0.0, 0.01, -0.01, 0.005, -0.005])]
     result = judge(method, STL_ACCURACY)
     assert result["outcome"] == "worse"
-    assert result["text"].startswith("`good`: multi-task (equal) is worse than single-task "
+    assert result["text"].startswith("good: multi-task (equal) is worse than single-task "
                                      "(accuracy −0.040 ± 0.008, worse in 5 of 5 seeds; "
                                      "paired t-test p < 0.001, Wilcoxon p = 0.062)")
 
@@ -91,7 +92,7 @@ def test_differences_that_change_sign_give_no_clear_difference() -> None:
     method = [0.79, 0.78, 0.81, 0.76, 0.81]
     result = judge(method, STL_ACCURACY)
     assert result["outcome"] == "no clear difference"
-    assert result["text"].startswith("`good`: no clear difference between multi-task (equal) and single-task "
+    assert result["text"].startswith("good: no clear difference between multi-task (equal) and single-task "
                                      "(accuracy +0.000 ± 0.010, better in 2 of 5 seeds; paired t-test p = 1.000")
 
 
@@ -104,3 +105,30 @@ def test_one_seed_cannot_tell() -> None:
 def test_without_any_pair_there_is_nothing_to_compare() -> None:
     result = judge([None, 0.7], [0.8, None])
     assert result["outcome"] == "cannot tell" and "nothing to compare" in result["text"]
+
+
+def test_two_seeds_with_p_below_alpha_are_still_called_weak_evidence() -> None:
+    result = judge([0.70, 0.71], [0.78, 0.80])
+    assert result["outcome"] == "worse" and "paired t-test p = 0.03" in result["text"]
+    assert result["weak"] and "Only 2 seeds: weak evidence either way; run 5 or more" in result["text"]
+    five = judge([value - 0.04 + offset for value, offset in zip(STL_ACCURACY, [0.0, 0.01, -0.01, 0.005, -0.005])],
+                 STL_ACCURACY)
+    assert not five["weak"] and "weak evidence" not in five["text"]
+
+
+def test_a_comparison_over_fewer_than_five_seeds_carries_a_caution() -> None:
+    caution = seeds_caution(2)
+    assert caution is not None and caution.startswith("2 seeds are weak evidence") and "5 or more" in caution
+    assert seeds_caution(1) is not None and seeds_caution(5) is None
+
+
+def test_verdicts_are_plain_text_for_the_terminal() -> None:
+    for method in ([0.74], [0.70, 0.71], [0.79, 0.78, 0.81, 0.76, 0.81]):
+        text = judge(method, STL_ACCURACY[:len(method)])["text"]
+        assert text.startswith("good: ") and "`" not in text and "*" not in text
+
+
+def test_the_delta_m_sentence_counts_the_seeds_left_out() -> None:
+    summary = delta_m_summary([1.5, None, None], "equal")
+    assert summary["sentence"].endswith("(Δm% = +1.50 over 1 of 3 seeds; the others lack a value: see the notes)")
+    assert delta_m_summary([1.5, 2.5], "equal")["sentence"].endswith("over 2 seeds)")
