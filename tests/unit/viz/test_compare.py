@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mtl_core import viz
+from mtl_core.viz.compare import PANEL_PX, label_box, overlap
 
 QUALITY = {"stl": [0.45, 0.44, 0.47], "equal": [0.43, 0.44, 0.42], "pcgrad": [0.46, None, 0.48]}
 GOOD = {"stl": [0.78, 0.79, 0.80], "equal": [0.74, 0.75, 0.73], "pcgrad": [0.75, None, 0.76]}
@@ -87,3 +88,48 @@ def test_three_tasks_give_one_panel_per_pair() -> None:
         "quality vs good", "quality vs band", "good vs band"]
     assert len(figure.data) == 3 * 4 and sum(bool(trace.showlegend) for trace in figure.data) == 4
     assert figure.layout.xaxis3.title.text == "good accuracy (higher is better)"
+
+
+def test_each_strategy_has_one_colour_in_the_bars_and_on_the_pareto_plot() -> None:
+    summary = {**SUMMARY, "methods": ["stl", "gradnorm"],
+               "tasks": {task: {**value, "results": {"stl": value["results"]["stl"],
+                                                     "gradnorm": value["results"]["equal"]}}
+                         for task, value in SUMMARY["tasks"].items()}}
+    bars = next(trace for trace in viz.compare_bars(summary).data if trace.type == "bar")
+    bar_colours = dict(zip(bars.x, bars.marker.color))
+    markers = {trace.name: trace.marker.color for trace in viz.pareto_plot(front(2)).data}
+    assert bar_colours["gradnorm"] == markers["gradnorm"] and bar_colours["stl"] == markers["single-task (stl)"]
+    assert bar_colours["gradnorm"] != bar_colours["stl"]
+
+
+def clustered_front() -> dict[str, Any]:
+    """Five non-dominated sweep points within a few thousandths of each other, as on the wine data."""
+    means = [(0.431, 0.741), (0.432, 0.743), (0.433, 0.744), (0.434, 0.746), (0.436, 0.747)]
+    points = [point(label, [0.0, 0.0], [x, y, 0.6], True)
+              for label, (x, y) in zip(["0.333/1.67", "0.667/1.33", "1/1", "1.33/0.667", "1.67/0.333"], means)]
+    return {**front(2), "points": points}
+
+
+def label_boxes(trace: Any, extent: list[tuple[float, float]]) -> list[tuple[float, float, float, float]]:
+    """The pixel boxes of a trace's drawn labels in a panel of PANEL_PX spanning ``extent``."""
+    (x_low, x_high), (y_low, y_high) = [(min(p[i] for p in extent), max(p[i] for p in extent)) for i in (0, 1)]
+    width, height = PANEL_PX
+    return [label_box(0.05 * width + 0.9 * width * (x - x_low) / (x_high - x_low),
+                      0.05 * height + 0.9 * height * (y - y_low) / (y_high - y_low), text, position)
+            for x, y, text, position in zip(trace.x, trace.y, trace.text, trace.textposition) if text]
+
+
+def test_pareto_labels_sit_on_the_front_only_and_never_overlap() -> None:
+    data = clustered_front()
+    figure = viz.pareto_plot(data)
+    traces = {trace.name: trace for trace in figure.data}
+    assert "text" not in traces["static weights"].mode  # the sweep's weights are in its hover text
+    assert "static weights %{text}" in traces["static weights"].hovertemplate
+    extent = [(p["tasks"]["quality"]["mean"], p["tasks"]["good"]["mean"]) for p in data["points"]] + [(0.5, 0.5)]
+    boxes = label_boxes(traces["non-dominated"], extent)
+    assert len(boxes) >= 2 and not any(overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_pareto_labels_far_apart_are_all_drawn() -> None:
+    traces = {trace.name: trace for trace in viz.pareto_plot(front(2)).data}
+    assert list(traces["non-dominated"].text) == ["0.5/1.5", "1/1"]
