@@ -14,6 +14,7 @@ from mtl_core.compare import study, study_runs
 from mtl_core.compare.settings import MAX_POINTS, MAX_SEEDS, ComparisonSettings
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError
+from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.weighting import available
 from pages._state import (
@@ -33,7 +34,8 @@ def settings_form(current: ComparisonSettings, config: ExperimentConfig) -> Comp
                                   key="compare.strategies", help="each is compared with training every task alone")
     seeds = middle.number_input("Seeds", 1, MAX_SEEDS, current.seeds, key="compare.seeds",
                                 help=f"seeds {config.train.seed} to {config.train.seed} + N − 1 of train.seed; "
-                                     "the split stays fixed so results pair up seed by seed")
+                                     "the split stays fixed so results pair up seed by seed; fewer than 5 seeds "
+                                     "are weak evidence")
     points = right.number_input("Pareto points", 0, MAX_POINTS, current.points, key="compare.points",
                                 help="static weightings swept over the simplex (2 or 3 tasks); 0: none")
     return ComparisonSettings(strategies=tuple(strategies) or ("equal",), seeds=int(seeds), points=int(points))
@@ -81,9 +83,11 @@ def report(results: dict[str, Any]) -> None:
     st.caption("Δm% (Navon et al., 2022; Maninis et al., 2019): the mean relative change of each task's metric "
                "against its single-task baseline, signed so that negative means multi-task is better.")
     st.subheader("Verdicts")
+    if summary.get("caution"):
+        st.warning(summary["caution"], icon=":material/warning:")
     for task, verdicts in summary["verdicts"].items():
         for strategy, verdict in verdicts.items():
-            st.markdown(f"- *{strategy}* — {verdict['text']}")
+            st.markdown(f"- **{task}** · *{strategy}*: {str(verdict['text']).removeprefix(f'{task}: ')}")
     for note in summary.get("notes", []):
         st.info(note)
     st.plotly_chart(viz.compare_bars(summary), key="compare.bars")
@@ -129,10 +133,23 @@ def live(polling: bool) -> None:
         st.rerun()
 
 
+def task_count(config: ExperimentConfig) -> int:
+    """How many tasks the experiment trains (its data set's own when none are chosen); 0 when that cannot be read."""
+    try:
+        return len(resolve(config).tasks)
+    except MTLError:
+        return 0
+
+
 st.title("Compare")
 config = current_config()
 st.markdown(f"Experiment: **{config.data.source.split('/')[-1]}**, architecture **{config.model.architecture}**, "
             f"{config.train.epochs} epochs, lr {config.train.lr:g} — set on the Data and Train pages.")
+one_task = task_count(config) == 1
+if one_task:
+    st.warning("This experiment has one task: multi-task learning shares a network between two or more tasks, so "
+               "there is no multi-task model to compare with training the task alone. Add a task on the **Data** "
+               "page first.", icon=":material/block:")
 settings = settings_form(ComparisonSettings(**comparison_settings()), config)
 set_comparison_settings(settings.model_dump(mode="json"))
 sync_link(config)
@@ -142,7 +159,7 @@ try:
 except MTLError:  # forgotten: the panel below says so
     running = False
 go, stop, _ = st.columns([1, 1, 6])
-if go.button("Start", key="compare.start", type="primary", disabled=running):
+if go.button("Start", key="compare.start", type="primary", disabled=running or one_task):
     start(config, settings)
 if stop.button("Stop", key="compare.stop", disabled=not running) and current_job is not None:
     job_manager().cancel(current_job)

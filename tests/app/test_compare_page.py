@@ -60,3 +60,25 @@ def test_a_bad_comparison_link_warns_and_uses_the_nearest_settings() -> None:
     at.switch_page("pages/compare.py").run()
     assert at.number_input(key="compare.seeds").value == 20
     assert at.multiselect(key="compare.strategies").value == ["equal", "pcgrad"]
+
+
+def test_two_seeds_come_with_a_caution_beside_the_verdicts() -> None:
+    at = small_compare_page()
+    at.number_input(key="compare.seeds").set_value(2).run()
+    at.number_input(key="compare.points").set_value(0).run()
+    at.button(key="compare.start").click().run()
+    run_to_the_end(at, "compare_job_id")
+    assert not at.exception and not at.error
+    assert any(warning.value.startswith("2 seeds are weak evidence") for warning in at.warning)
+    verdicts = [item.value for item in at.markdown if item.value.startswith("- **")]
+    assert len(verdicts) == 2 and all("Only 2 seeds: weak evidence" in text and "`" not in text for text in verdicts)
+    assert verdicts[0].startswith("- **progression** · *equal*: ")
+
+
+def test_a_one_task_experiment_cannot_be_compared_and_says_why() -> None:
+    at = open_app()
+    at.session_state["config"] = ExperimentConfig.from_dict({
+        "data": {"dataset": "diabetes"}, "tasks": [{"name": "progression", "column": "progression"}]}).to_dict()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and at.button(key="compare.start").disabled
+    assert any("one task" in warning.value and "Data" in warning.value for warning in at.warning)
