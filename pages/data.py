@@ -161,12 +161,13 @@ def charts(table: pd.DataFrame, config: ExperimentConfig, split: list[str] | Non
     order = list(dict.fromkeys([*used, *(str(name) for name in table.columns)]))
     if len(order) > MAX_HISTOGRAMS:
         order = st.multiselect("Columns to draw", order, order[:MAX_HISTOGRAMS], key="data.histograms")
-    st.altair_chart(distributions(table, order), key="data.distributions")
-    inputs_left = [name for name in order if name not in used] or order
+    if order:
+        st.altair_chart(distributions(table, order), key="data.distributions")
     if not used:
         return
     st.subheader("Targets against an input")
-    chosen = st.selectbox("Input", inputs_left, key="data.scatter_input")
+    others = [str(name) for name in table.columns if name not in used]
+    chosen = st.selectbox("Input", others or order, key="data.scatter_input")
     targets = {task.name: task.column for task in config.tasks if task.column in table.columns}
     st.altair_chart(target_scatter(table, chosen, targets, split), key="data.scatter")
     st.caption("Coloured by the split each row falls in." if split else "The split is shown once the tasks are ready.")
