@@ -55,9 +55,12 @@ def roc_figure(entry: Mapping[str, Any], name: str) -> go.Figure:
     one one-vs-rest curve per class from ``proba`` ([N, K]). A class that is absent from the test
     rows (or is every row) has no curve; a note under the title names it. The dotted diagonal is chance.
 
+    The legend names the task (binary) or each class against the rest (multiclass), and sits inside the
+    plot's lower right, where a useful ROC curve never runs, clear of the axis titles.
+
     >>> figure = roc_figure({"true": [0, 1, 1, 0], "proba": [0.1, 0.8, 0.6, 0.7], "classes": [0, 1]}, "good")
     >>> [trace.name for trace in figure.data]
-    ['1 (AUC 0.75)', 'chance']
+    ['good (AUC 0.75)', 'chance']
     """
     true = np.asarray(entry.get("true", []), dtype=int)
     proba = np.asarray(entry.get("proba", []), dtype=float)
@@ -66,9 +69,9 @@ def roc_figure(entry: Mapping[str, Any], name: str) -> go.Figure:
     figure, skipped = go.Figure(), []
     for index, score in columns:
         label = labels[index] if index < len(labels) else str(index)
-        curve = _roc_trace(true, score, index, label)
+        curve = _roc_trace(true, score, index, name if proba.ndim == 1 else f"{label} vs rest")
         if curve is None:
-            skipped.append(label)
+            skipped.append(name if proba.ndim == 1 else label)
         else:
             figure.add_trace(curve)
     figure.add_trace(go.Scatter(x=[0.0, 1.0], y=[0.0, 1.0], mode="lines", name="chance", hoverinfo="skip",
@@ -80,7 +83,8 @@ def roc_figure(entry: Mapping[str, Any], name: str) -> go.Figure:
         title=f"{name}: ROC (test split{kind}){note}", height=400, margin={**MARGIN, "t": 70},
         xaxis={"title": "false positive rate", "range": [0, 1]},
         yaxis={"title": "true positive rate", "range": [0, 1.02]},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18},
+        legend={"xanchor": "right", "x": 0.99, "yanchor": "bottom", "y": 0.01, "bgcolor": "rgba(255,255,255,0.85)",
+                "bordercolor": "rgba(0,0,0,0.15)", "borderwidth": 1},
     )
     return figure
 

@@ -47,7 +47,7 @@ def test_confusion_matrix_of_no_rows_is_all_zeros() -> None:
 def test_binary_roc_is_one_curve_with_sklearns_auc_and_the_chance_line() -> None:
     figure = viz.roc_figure(BINARY, "good")
     curve, chance = figure.data
-    assert curve.name == f"1 (AUC {roc_auc_score(BINARY['true'], BINARY['proba']):.3g})"
+    assert curve.name == f"good (AUC {roc_auc_score(BINARY['true'], BINARY['proba']):.3g})"
     assert (curve.x[0], curve.y[0], curve.x[-1], curve.y[-1]) == (0.0, 0.0, 1.0, 1.0)
     assert chance.name == "chance" and list(chance.x) == list(chance.y) == [0.0, 1.0]
 
@@ -57,7 +57,8 @@ def test_multiclass_roc_has_one_vs_rest_curve_per_class() -> None:
     names = [trace.name for trace in figure.data]
     aucs = [roc_auc_score([label == k for label in MULTICLASS["true"]], [row[k] for row in MULTICLASS["proba"]])
             for k in range(3)]
-    assert names == [f"{label} (AUC {value:.3g})" for label, value in zip(["low", "mid", "high"], aucs)] + ["chance"]
+    assert names == [f"{label} vs rest (AUC {value:.3g})" for label, value in zip(["low", "mid", "high"], aucs)] + [
+        "chance"]
 
 
 def test_a_class_absent_from_the_test_rows_is_skipped_with_a_note() -> None:
@@ -69,13 +70,13 @@ def test_a_class_absent_from_the_test_rows_is_skipped_with_a_note() -> None:
 
 def test_a_binary_task_with_one_class_in_the_test_rows_draws_only_chance() -> None:
     figure = viz.roc_figure({"true": [1, 1], "proba": [0.3, 0.9], "classes": [0, 1]}, "good")
-    assert [trace.name for trace in figure.data] == ["chance"] and "no curve for 1" in figure.layout.title.text
+    assert [trace.name for trace in figure.data] == ["chance"] and "no curve for good" in figure.layout.title.text
 
 
 def test_non_finite_probabilities_are_left_out_of_the_curve() -> None:
     entry = {**BINARY, "proba": [0.2, math.nan, 0.9, 0.7, 0.4]}
     curve = viz.roc_figure(entry, "good").data[0]
-    assert curve.name == f"1 (AUC {roc_auc_score([0, 1, 1, 1], [0.2, 0.9, 0.7, 0.4]):.3g})"
+    assert curve.name == f"good (AUC {roc_auc_score([0, 1, 1, 1], [0.2, 0.9, 0.7, 0.4]):.3g})"
 
 
 @pytest.mark.parametrize("builder", [viz.confusion_matrix_figure, viz.roc_figure])
@@ -89,3 +90,11 @@ def test_tasks_are_split_by_kind_in_config_order() -> None:
     assert viz.classification_tasks(results) == ["g", "c"]
     assert viz.regression_tasks(results) == ["q", "r"]
     assert viz.classification_tasks({}) == viz.regression_tasks({"config": {}}) == []
+
+
+@pytest.mark.parametrize("entry", [BINARY, MULTICLASS], ids=["binary", "multiclass"])
+def test_roc_legends_name_what_each_curve_is_and_stay_clear_of_the_axis_titles(entry: dict[str, Any]) -> None:
+    figure = viz.roc_figure(entry, "good")
+    assert not any(trace.name.split(" ")[0].isdigit() for trace in figure.data)  # never a bare "1"
+    legend = figure.layout.legend
+    assert legend.orientation != "h" and 0 <= legend.y <= 1 and 0 <= legend.x <= 1  # inside the plot, not under it
