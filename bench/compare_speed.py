@@ -6,10 +6,10 @@ single-task model per task. Measured in one process, one thread, on the config `
 
 - (a) one multi-task run, ``run_to_results(config)``: the baseline every ratio divides by;
 - (b) the naive comparison: for each seed, the multi-task run and each task's one-task ``hps`` run, one after another;
-- (c) the batched comparison: ``run_batched`` over the 5 seeds of the multi-task config, then over the 5 seeds of
-  the same config with ``model.architecture = "single_task"`` (T independent networks, trained exactly as the T
-  one-task runs), with the default ``exact`` engine; (c') the same with the ``grouped`` engine;
-- (d) ``mtl_core.compare.compare(config, seeds=5, strategies=["equal"])``, when that module is there.
+- (c) the comparison trained together: ``run_together`` over the 5 seeds of the multi-task config, then over the
+  5 seeds of the same config with ``model.architecture = "single_task"`` (T independent networks, trained exactly
+  as the T one-task runs);
+- (d) ``mtl_core.compare.compare(config, seeds=5, strategies=["equal"])``, which trains (c) through ``run_group``.
 
 Each repeat times (a) before and after the others and divides by the mean of its two (a) timings, so a machine
 that is busier in one repeat than in another moves both sides of each ratio. Wall time is the target; CPU time
@@ -20,7 +20,6 @@ cores. (b) is about 15 to 20 times (a), so it runs in the first ``--naive-repeat
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import platform
 import statistics
@@ -33,33 +32,29 @@ from typing import Any
 import torch
 
 from mtl_core.config import ExperimentConfig, load_config
-from mtl_core.experiment import resolve, run_to_results
-from mtl_core.train.batched import EngineName, batchable, run_batched
+from mtl_core.compare import compare
+from mtl_core.experiment import resolve, run_to_results, run_together, together_reason
 from bench.report import write_section
 
 CONFIG = Path(__file__).resolve().parent.parent / "examples" / "wine_three_tasks.toml"
 SECTION = "## Single-task vs multi-task comparison: batched training"
 TARGET = 3.0
 LABELS = {"b": "(b) naive: 5 × (MTL + one hps run per task), one after another",
-          "c": "(c) batched, exact engine: run_batched(5 MTL seeds) + run_batched(5 single_task seeds)",
-          "g": "(c') the same, grouped engine",
+          "c": "(c) together: run_together(5 MTL seeds) + run_together(5 single_task seeds)",
           "d": "(d) compare(config, seeds=5, strategies=[\"equal\"])"}
-KEYS = ("b", "c", "g", "d")
+KEYS = ("b", "c", "d")
 WHERE_THE_TIME_GOES = [
     "Where the time goes (cProfile on this machine, which inflates the Python-heavy parts): in one run, about "
     "three quarters of the time is scikit-learn scoring the validation rows after every epoch (9 metrics over 3 "
-    "tasks, each call validating its inputs); the training steps take about an eighth. The batched trainer computes "
-    "each epoch's validation metrics for all runs at once with numpy (`mtl_core/train/batched/metrics.py`, equal "
-    "to scikit-learn to 1e-15, tested model by model), and the final validation and test metrics of the runs "
-    "that end together likewise. What remains of (c) is mostly the 20 networks' own forward and backward passes "
-    "(about 55 %), then building the results (events to dicts) and the per-model losses. The exact engine runs "
-    "each model's own forward pass, so every trained number is the separate run's bit for bit (100 epochs, "
-    "5 seeds, hps and single_task: identical train losses, predictions and test metrics). The grouped engine "
-    "does the same arithmetic in batched matrix products: no faster at 1,119 rows per batch on one CPU thread "
-    "(at 64-row mini-batches, about 3 times faster than five models' separate forward and backward passes, in a "
-    "micro-benchmark), and equal to separate runs only "
-    "to float rounding (1e-7 per step), which a long run can amplify: on this config's single_task model the "
-    "train loss of one seed drifted to 1e-2 after 70 epochs.",
+    "tasks, each call validating its inputs); the training steps take about an eighth. Runs trained together go "
+    "through the Trainer's own loop (`mtl_core/train/trainer.py`, `Lockstep`): each Trainer draws its batches and "
+    "computes its losses, gradients and step context as it does alone, one optimiser steps the models' stacked "
+    "parameters (`mtl_core/train/stack.py`), and each epoch's validation metrics of all the runs are computed at "
+    "once with numpy (`task_metrics_per_model` in `mtl_core/train/metrics.py`, equal to scikit-learn to 1e-15, "
+    "tested model by model), as are the final validation and test metrics of the runs that end together. What "
+    "remains of (c) is mostly the 20 networks' own forward and backward passes, then building the results "
+    "(events to dicts) and the per-model losses. Every trained number is the separate run's bit for bit "
+    "(`tests/unit/train/test_together.py`: identical train losses and predictions).",
 ]
 
 
@@ -86,22 +81,14 @@ def naive(config: ExperimentConfig, seeds: int) -> None:
             run_to_results(one_task(seeded_config, index))
 
 
-def batched(config: ExperimentConfig, seeds: int, engine: EngineName = "exact") -> None:
+def together(config: ExperimentConfig, seeds: int) -> None:
     for group in (seeded(config, seeds), seeded(single_task(config), seeds)):
-        assert batchable(group, engine) is None, batchable(group, engine)
-        run_batched(group, engine=engine)
+        assert together_reason(group) is None, together_reason(group)
+        run_together(group)
 
 
-def comparison() -> Callable[[ExperimentConfig, int], Any] | None:
-    """``compare(config, seeds=N, strategies=["equal"])``, or None where mtl_core.compare has no ``compare``."""
-    try:
-        module = importlib.import_module("mtl_core.compare")
-    except ImportError:
-        return None
-    compare = getattr(module, "compare", None)
-    if compare is None:
-        return None
-    return lambda config, seeds: compare(config, seeds=seeds, strategies=["equal"])
+def comparison(config: ExperimentConfig, seeds: int) -> None:
+    compare(config, seeds=seeds, strategies=["equal"])
 
 
 def timed(action: Callable[[], Any]) -> tuple[float, float]:
@@ -113,14 +100,11 @@ def timed(action: Callable[[], Any]) -> tuple[float, float]:
 
 def measure(config: ExperimentConfig, seeds: int, repeats: int, naive_repeats: int) -> dict[str, list[float]]:
     """Per repeat, each comparison's wall and CPU time divided by that repeat's mean one-run times; the seconds."""
-    compare = comparison()
     results: dict[str, list[float]] = {f"{kind} {key}": [] for kind in ("wall", "cpu", "s") for key in ("a", *KEYS)}
-    run_batched(seeded(config.with_overrides(["train.epochs=2"]), 2))  # warm-up: imports, data cache
+    run_together(seeded(config.with_overrides(["train.epochs=2"]), 2))  # warm-up: imports, data cache
     for repeat in range(repeats):
-        actions: dict[str, Callable[[], Any]] = {"c": lambda: batched(config, seeds),
-                                                 "g": lambda: batched(config, seeds, "grouped")}
-        if compare is not None:
-            actions["d"] = lambda: compare(config, seeds)
+        actions: dict[str, Callable[[], Any]] = {"c": lambda: together(config, seeds),
+                                                 "d": lambda: comparison(config, seeds)}
         if repeat < naive_repeats:
             actions["b"] = lambda: naive(config, seeds)
         before = timed(lambda: run_to_results(config))

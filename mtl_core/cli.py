@@ -18,9 +18,9 @@ from typing import Any, TextIO
 
 from mtl_core.config import load_config
 from mtl_core.errors import MTLError
-from mtl_core.experiment import collect_results, prepare
+from mtl_core.experiment import Experiment
 from mtl_core.registry import Registry
-from mtl_core.train import EpochEnded, Event, RunStarted, Trainer
+from mtl_core.train import EpochEnded, Event, RunStarted
 
 EXIT_OK, EXIT_DIVERGED, EXIT_USER_ERROR = 0, 1, 2
 
@@ -161,17 +161,18 @@ def command_run(args: argparse.Namespace) -> int:
     """Train, show progress on a terminal, write RESULTS.json (and the run folder), print the test metrics."""
     from mtl_core.runs import RESULTS_FILE, RunFolder, write_results
 
-    config, dataset = prepare(load_config(args.config, args.overrides))
-    trainer = Trainer(config, dataset)
+    experiment = Experiment(load_config(args.config, args.overrides))
     with ExitStack() as cleanup:
-        folder = cleanup.enter_context(RunFolder(args.run_dir, config, dataset)) if args.run_dir else None
+        folder: RunFolder | None = None
+        if args.run_dir:
+            folder = cleanup.enter_context(RunFolder(args.run_dir, experiment.config, experiment.dataset))
         progress = None if args.quiet or not sys.stderr.isatty() else Progress(sys.stderr)
         if progress is not None:
             cleanup.callback(progress.close)
         consumers = [consumer.update for consumer in (progress, folder) if consumer is not None]
-        results = collect_results(config, trainer.run(), on_event=fan_out(consumers))
+        results = experiment.results(on_event=fan_out(consumers))
     if folder is not None:
-        folder.finish(results, trainer.model)
+        folder.finish(results, experiment.model)
     out = Path(args.out) if args.out else None if folder else default_out(Path(args.config))
     if out is not None:
         write_results(out, results)

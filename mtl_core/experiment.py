@@ -1,10 +1,12 @@
-"""One experiment from config to events and results: the function the CLI, jobs and comparisons call."""
+"""One experiment from config to events and results: the pipeline (``prepare`` → ``Trainer`` → ``collect_results``)
+that the CLI, jobs and comparisons call, for one run (``Experiment``, ``run_to_results``) or for runs that differ
+only in ``train.seed``, trained together (``run_together``)."""
 
 from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -12,15 +14,16 @@ import torch
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.data import DATASETS, MTLDataset, build_dataset, default_tasks, load_data
-from mtl_core.models import architecture_params
-from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted, Trainer
+from mtl_core.errors import ConfigError
+from mtl_core.models import MTLModel, architecture_params
+from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted, Trainer, together_reason, train_together
 from mtl_core.train.device import available_devices
 from mtl_core.train.selection import Selection, watch_for
 from mtl_core.weighting import create
 
 __all__ = [
-    "available_devices", "collect_results", "predictions_frame", "prepare", "replay_selection", "resolve",
-    "run_experiment", "run_to_results",
+    "Experiment", "available_devices", "collect_results", "predictions_frame", "prepare", "replay_selection",
+    "resolve", "run_experiment", "run_to_results", "run_together", "together_reason",
 ]
 
 
@@ -47,12 +50,61 @@ def prepare(config: ExperimentConfig) -> tuple[ExperimentConfig, MTLDataset]:
                                  images=loaded.images, label_columns=labels_only)
 
 
+class Experiment:
+    """One experiment ready to train: its resolved config, its data set and its Trainer.
+
+    Data and settings are checked when it is built (``prepare``); ``events()`` trains it, once, and
+    ``results()`` trains it into the results dict. ``model`` is the evaluated model once the run has ended
+    (the selected epoch's weights with ``train.select``).
+    """
+
+    def __init__(self, config: ExperimentConfig, should_stop: Callable[[], bool] | None = None) -> None:
+        self.config, self.dataset = prepare(config)
+        self.trainer = Trainer(self.config, self.dataset, should_stop)
+
+    @property
+    def model(self) -> MTLModel:
+        """The run's model."""
+        return self.trainer.model
+
+    def events(self) -> Generator[Event, None, None]:
+        """The run's events: RunStarted, one EpochEnded per epoch, RunEnded."""
+        return self.trainer.run()
+
+    def results(self, on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
+        """Train and return the results dict (``collect_results``), passing each event to ``on_event``."""
+        return collect_results(self.config, self.events(), on_event)
+
+
 def run_experiment(config: ExperimentConfig,
                    should_stop: Callable[[], bool] | None = None) -> Generator[Event, None, None]:
     """Events of one training run. Data and settings are checked before the first event is yielded."""
-    config, dataset = prepare(config)
-    trainer = Trainer(config, dataset, should_stop)
-    return trainer.run()
+    return Experiment(config, should_stop).events()
+
+
+def run_together(configs: Sequence[ExperimentConfig],
+                 should_stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:
+    """Train runs that differ only in ``train.seed`` together; one results dict per config, in order, with the
+    numbers ``run_to_results`` gives for each.
+
+    The data set is loaded and preprocessed once; each result's ``duration_s`` is the wall time of the shared
+    training. ``should_stop`` is asked before each epoch and stops every run. Raises ConfigError (with the
+    reason) when ``together_reason(configs)`` refuses them; run those one by one with ``run_to_results``.
+    """
+    if not configs:
+        return []
+    reason = together_reason(configs)
+    if reason is not None:
+        raise ConfigError(f"these {len(configs)} runs cannot train together: {reason}. "
+                          f"Run them one by one (mtl_core.experiment.run_to_results)")
+    _, dataset = prepare(configs[0])  # the runs share data and split
+    started = time.perf_counter()
+    histories = train_together([Trainer(resolve(config), dataset) for config in configs], should_stop)
+    duration = time.perf_counter() - started
+    results = [collect_results(config, events) for config, events in zip(configs, histories, strict=True)]
+    for result in results:
+        result["duration_s"] = duration
+    return results
 
 
 def collect_results(config: ExperimentConfig, events: Iterable[Event],
@@ -106,7 +158,7 @@ def replay_selection(config: ExperimentConfig, history: Iterable[dict[str, Any]]
 def run_to_results(config: ExperimentConfig, should_stop: Callable[[], bool] | None = None,
                    on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
     """Train one experiment and return its results dict."""
-    return collect_results(config, run_experiment(config, should_stop), on_event)
+    return Experiment(config, should_stop).results(on_event)
 
 
 def predictions_frame(results: dict[str, Any]) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -31,8 +31,7 @@ import torch
 
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError, UnknownJobError
-from mtl_core.experiment import collect_results, prepare, resolve
-from mtl_core.train import Trainer
+from mtl_core.experiment import Experiment
 from mtl_core.train.events import EpochEnded, Event
 
 __all__ = [
@@ -81,9 +80,8 @@ class _Job:
 
     job_id: str
     config: ExperimentConfig  # resolved: the data set's default tasks filled in
-    run: Iterator[Event] | None  # the trainer's events, built at submit; dropped once consumed
+    experiment: Experiment | None  # built at submit; kept until the run ends, to save the evaluated weights
     stop: threading.Event
-    trainer: Trainer | None = None  # kept until the run ends, to save the evaluated weights; then dropped
     weights: bytes | None = None  # the evaluated model's state_dict as ``torch.save`` bytes, once the run ended
     work: Work | None = None  # a work job (a comparison): called instead of consuming a run's events
     progress: tuple[int, int, str] | None = None
@@ -132,9 +130,8 @@ class JobManager:
             MTLError: the data or a setting is bad; nothing is queued.
         """
         stop = threading.Event()
-        resolved, dataset = prepare(config)  # loads data and checks settings: user errors surface here
-        trainer = Trainer(resolved, dataset, stop.is_set)
-        job = _Job(uuid.uuid4().hex[:12], resolve(config), trainer.run(), stop, trainer)
+        experiment = Experiment(config, stop.is_set)  # loads data and checks settings: user errors surface here
+        job = _Job(uuid.uuid4().hex[:12], experiment.config, experiment, stop)
         with self._changed:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
@@ -299,21 +296,21 @@ class JobManager:
 
     def _work(self, job: _Job) -> None:
         """The worker thread: consume the run's events into the buffer (or do the work), then record how it ended."""
-        assert job.run is not None or job.work is not None, "a job runs once"
+        assert job.experiment is not None or job.work is not None, "a job runs once"
         try:
             if job.work is not None:
                 results = job.work(job.stop.is_set, lambda done, total, label: self._report(job, done, total, label))
                 results.setdefault("status", "stopped" if job.stop.is_set() else "completed")
             else:
-                assert job.run is not None
-                results = collect_results(job.config, job.run, on_event=lambda event: self._record(job, event))
+                assert job.experiment is not None
+                results = job.experiment.results(on_event=lambda event: self._record(job, event))
         except MTLError as error:
             self._end(job, "failed", error=str(error))
         except Exception as error:  # a bug, not a user error: log it, and keep the page and the queue alive
             logger.exception("training job %s failed", job.job_id)
             self._end(job, "failed", error=f"{type(error).__name__}: {error}")
         else:
-            weights = state_bytes(job.trainer.model) if job.trainer is not None else None
+            weights = state_bytes(job.experiment.model) if job.experiment is not None else None
             self._end(job, results["status"], results=results, weights=weights)
 
     def _report(self, job: _Job, done: int, total: int, label: str) -> None:
@@ -329,7 +326,7 @@ class JobManager:
     def _end(self, job: _Job, status: JobStatus, results: dict[str, Any] | None = None,
              error: str | None = None, weights: bytes | None = None) -> None:
         with self._changed:
-            job.results, job.error, job.weights, job.trainer, job.work = results, error, weights, None, None
+            job.results, job.error, job.weights, job.work = results, error, weights, None
             self._running.discard(job.job_id)
             self._finish(job, status)
             self._start_queued()
@@ -337,7 +334,7 @@ class JobManager:
 
     def _finish(self, job: _Job, status: JobStatus) -> None:
         """Give the job its final status and wake its waiters. Caller holds the lock."""
-        job.status, job.ended_at, job.run = status, time.monotonic(), None
+        job.status, job.ended_at, job.experiment = status, time.monotonic(), None
         job.done.set()
         self._changed.notify_all()
 

@@ -45,6 +45,13 @@ def test_no_engine_module_imports_streamlit(path: Path) -> None:
     assert not [name for name in imported_modules(path) if within(name, "streamlit")]
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "mtl_core" / "train").glob("**/*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_train_stage_never_imports_the_experiment_pipeline_above_it(path: Path) -> None:
+    """``mtl_core.experiment`` builds runs from the train stage; the train stage never reaches back up to it."""
+    assert not [name for name in imported_modules(path) if within(name, "mtl_core.experiment")]
+
+
 def test_pages_and_the_entry_never_import_torch_or_the_trainer() -> None:
     files = page_files()
     if not files:

@@ -7,13 +7,12 @@ so every method and seed is scored on the same test rows.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from mtl_core.config import ExperimentConfig, ModelConfig
 from mtl_core.errors import ConfigError
-from mtl_core.experiment import run_to_results
+from mtl_core.experiment import run_to_results, run_together, together_reason
 from mtl_core.models import ARCHITECTURES
 from mtl_core.tasks import metrics_for
 from mtl_core.weighting import STRATEGIES, create
@@ -122,30 +121,20 @@ def run_group(configs: Sequence[ExperimentConfig], should_stop: StopCheck | None
               on_result: Callable[[Results], None] | None = None) -> list[Results]:
     """Train configs that differ only in ``train.seed``; one results dict per config, in order.
 
-    The batched trainer (``mtl_core.train.batched``) trains the group in one pass where it can;
+    The group trains together in one loop (``run_together``) where ``together_reason`` allows it;
     otherwise the configs run one by one with ``run_to_results``. Once ``should_stop()`` is true no
     new run starts (a run under way ends "stopped"), so fewer results than configs may come back.
     Runs trained together report the wall time of their shared pass as ``duration_s``.
     """
     if should_stop is not None and should_stop():
         return []
-    batched = _batched_trainer()
-    if batched is not None and len(configs) > 1 and batched.batchable(configs) is None:
-        results: list[Results] = batched.run_batched(configs, should_stop=should_stop)
+    if len(configs) > 1 and together_reason(configs) is None:
+        results = run_together(configs, should_stop)
         for result in results:
             if on_result is not None:
                 on_result(result)
         return results
     return _run_one_by_one(configs, should_stop, on_result)
-
-
-def _batched_trainer() -> Any:
-    """The batched trainer's module, or None where this installation has none (or one without its entry points)."""
-    try:
-        module = importlib.import_module("mtl_core.train.batched")
-    except ImportError:
-        return None
-    return module if hasattr(module, "batchable") and hasattr(module, "run_batched") else None
 
 
 def _run_one_by_one(configs: Sequence[ExperimentConfig], should_stop: StopCheck | None,

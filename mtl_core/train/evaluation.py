@@ -1,7 +1,8 @@
-"""Evaluating a model on one split: outputs in original units, losses, metrics and predictions."""
+"""Evaluating models on one split: outputs in original units, losses, metrics and predictions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,9 +11,10 @@ from torch import Tensor, nn
 
 from mtl_core.data import MTLDataset, Split, TaskInfo
 from mtl_core.train.losses import task_loss
-from mtl_core.train.metrics import clean, task_metrics
+from mtl_core.train.metrics import clean, task_metrics, task_metrics_per_model
 
 CHUNK_ROWS = 8192  # evaluation batch: bounds memory on large splits
+Evaluation = tuple[dict[str, float], dict[str, Any]]  # per-task losses and metrics of one model on one split
 
 
 @torch.no_grad()
@@ -42,7 +44,7 @@ def natural_targets(split: Split, info: TaskInfo) -> np.ndarray:
     return values * info.target_scale + info.target_mean if info.kind == "regression" else values
 
 
-def evaluate(model: nn.Module, dataset: MTLDataset, split: Split, device: torch.device) -> tuple[dict[str, float], dict[str, Any]]:
+def evaluate(model: nn.Module, dataset: MTLDataset, split: Split, device: torch.device) -> Evaluation:
     """Per-task loss (as trained) and metrics (original units) over the labelled rows of ``split``."""
     if len(split) == 0:
         return {}, {}
@@ -64,6 +66,36 @@ def evaluate(model: nn.Module, dataset: MTLDataset, split: Split, device: torch.
             continue
         metrics[task.name] = {k: clean(v) for k, v in task_metrics(true, natural, info, names).items()}
     return losses, metrics
+
+
+def evaluate_models(models: Sequence[nn.Module], dataset: MTLDataset, split: Split,
+                    device: torch.device) -> list[Evaluation]:
+    """``evaluate`` of each model: one model with scikit-learn, several with the metrics of all computed at once
+    (``task_metrics_per_model``, equal to scikit-learn's to 1e-12 and far cheaper than a call per model)."""
+    if len(models) == 1:
+        return [evaluate(models[0], dataset, split, device)]
+    results: list[Evaluation] = [({}, {}) for _ in models]
+    if len(split) == 0 or not models:
+        return results
+    outputs = [split_outputs(model, split, device) for model in models]
+    for task in dataset.tasks:
+        info, mask = dataset.info[task.name], split.masks[task.name]
+        if not bool(mask.any()):
+            continue
+        rows = mask.numpy()
+        naturals = []
+        for (losses, _), output in zip(results, outputs, strict=True):
+            loss = clean(float(task_loss(output[task.name], split.targets[task.name], mask, info)))
+            if loss is not None:
+                losses[task.name] = loss
+            naturals.append(to_natural(output[task.name], info)[rows])
+        names: tuple[str, ...] = tuple(task.metrics or ())
+        with np.errstate(invalid="ignore", over="ignore"):  # a diverged model's rows: its metrics are dropped below
+            scores = task_metrics_per_model(natural_targets(split, info)[rows], np.stack(naturals), info, names)
+        for (_, metrics), natural, values in zip(results, naturals, scores, strict=True):
+            finite = bool(np.isfinite(natural).all())  # outputs overflowed: no metric is meaningful
+            metrics[task.name] = values if finite else dict.fromkeys(names)
+    return results
 
 
 def predictions(model: nn.Module, dataset: MTLDataset, split: Split, device: torch.device) -> dict[str, dict[str, Any]]:

@@ -1,10 +1,15 @@
-"""Trainer: ``run()`` is a generator of events; the caller consumes them and may stop at any point."""
+"""Trainer: ``run()`` is a generator of events; the caller consumes them and may stop at any point.
+
+The training loop (``Lockstep``) steps one Trainer, or several whose runs differ only in ``train.seed``
+(``train_together``): each Trainer computes its batches, losses, gradients and step context as it does alone,
+and one optimiser steps all their models, so each run's numbers are its separate run's, bit for bit.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -20,12 +25,13 @@ from mtl_core.errors import ConfigError
 from mtl_core.models import MTLModel, build_model
 from mtl_core.models.layers import initialize, seed_dropout
 from mtl_core.train.device import choose_device
-from mtl_core.train.evaluation import evaluate, predictions
-from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted
+from mtl_core.train.evaluation import evaluate_models, predictions
+from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted, Status
 from mtl_core.train.losses import stacked_losses
 from mtl_core.train.optim import make_optimizer
 from mtl_core.train.schedule import current_lr, make_scheduler, step_scheduler
 from mtl_core.train.selection import VAL_LOSS, Selection, Watch, watch_for
+from mtl_core.train.stack import ParameterStack
 from mtl_core.train.step import gradient_based_grads, loss_based_grads
 from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, create, gradient_norms
 
@@ -40,10 +46,6 @@ class _EpochTally:
     weighted_steps: int = 0
     penalty_sum: float = 0.0  # the model's regulariser, summed over steps
     penalty_steps: int = 0
-
-
-class Diverged(Exception):
-    """Internal signal: a loss became nan or inf; the run ends with status 'diverged'."""
 
 
 class Trainer:
@@ -77,41 +79,11 @@ class Trainer:
 
     def run(self) -> Generator[Event, None, None]:
         """Yield RunStarted, one EpochEnded per epoch, then RunEnded: completed (maybe early), diverged, stopped."""
-        with cpu_threads(self.config.train.threads):
-            yield from self._run()
+        for _, event in Lockstep([self], self.should_stop).events():
+            yield event
 
-    def _run(self) -> Generator[Event, None, None]:
-        started = time.perf_counter()
-        train = _to_device(self.dataset.train, self.device)
-        yield RunStarted(
-            tasks=self.task_names, epochs=self.config.train.epochs, n_train=len(self.dataset.train),
-            n_val=len(self.dataset.val), n_test=len(self.dataset.test),
-            n_parameters=sum(p.numel() for p in self.model.parameters()), device=str(self.device),
-            strategy=self.config.strategy.name,
-        )
-        self._reset()
-        for epoch in range(1, self.config.train.epochs + 1):
-            if self.should_stop():
-                yield self._ended("stopped", f"stopped by the user before epoch {epoch}", epoch - 1, started)
-                return
-            epoch_start = time.perf_counter()
-            try:
-                train_loss, weights, extras = self._train_epoch(train, epoch)
-            except Diverged as reason:
-                yield self._ended("diverged", str(reason), epoch - 1, started)
-                return
-            lr = current_lr(self.optimizer)  # the rate this epoch trained with, before the schedule steps
-            val_loss, val_metrics = self._validate(epoch)
-            extras = {"lr": lr, **extras}
-            now = time.perf_counter()
-            yield EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start, now - started, extras)
-            if self.selection.exhausted:
-                yield self._ended("completed", self.selection.stop_reason(), epoch, started)
-                return
-        yield self._ended("completed", "", self.config.train.epochs, started)
-
-    def _reset(self) -> None:
-        """Forget what a previous run learned: the strategy's state, the best epoch, the loss history."""
+    def _start(self) -> RunStarted:
+        """Forget what a previous run learned (the strategy's state, the best epoch, the loss history)."""
         self.strategy.reset()
         self.strategy.check_tasks(self.task_names)
         self.selection.reset()
@@ -119,6 +91,12 @@ class Trainer:
         self.epoch_losses: list[tuple[float, ...]] = []
         self.initial_losses: tuple[float, ...] | None = None
         self.step = 0
+        return RunStarted(
+            tasks=self.task_names, epochs=self.config.train.epochs, n_train=len(self.dataset.train),
+            n_val=len(self.dataset.val), n_test=len(self.dataset.test),
+            n_parameters=sum(p.numel() for p in self.model.parameters()), device=str(self.device),
+            strategy=self.config.strategy.name,
+        )
 
     def _set_up_selection(self) -> None:
         """The watched validation value (train.select), its tracker, and the lr schedule."""
@@ -128,14 +106,6 @@ class Trainer:
         self.scheduler = make_scheduler(self.config.train, self.optimizer, self.lr_watch)
         self.selection = Selection(self.watch, self.config.train.patience)
         self.best_state = None
-
-    def _validate(self, epoch: int) -> tuple[dict[str, float], dict[str, Any]]:
-        """Validation losses and metrics; keep a copy of the weights when the selected value improves; step the lr."""
-        val_loss, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
-        if self.selection.update(epoch, val_loss, val_metrics):
-            self.best_state = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
-        step_scheduler(self.scheduler, self.lr_watch.value(val_loss, val_metrics))
-        return val_loss, val_metrics
 
     def _check_validation_rows(self) -> None:
         if len(self.dataset.val) > 0:
@@ -149,45 +119,42 @@ class Trainer:
                               f"validation rows (data.val_size = {self.config.data.val_size:g}); raise data.val_size "
                               f"or choose another scheduler")
 
-    def _train_epoch(self, train: Split, epoch: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    def _start_epoch(self, n_rows: int, batch: int) -> None:
+        """Training mode, an empty tally and this epoch's order of the rows (from the run's shuffle generator)."""
         self.model.train()
-        n_rows, n_tasks = len(train), len(self.task_names)
-        batch = self.config.train.batch_size or n_rows
-        order = torch.randperm(n_rows, generator=self.shuffle).to(self.device) if batch < n_rows else None
-        zeros = [torch.zeros(n_tasks, dtype=torch.float64) for _ in range(3)]  # float64: sums cannot overflow
-        tally = _EpochTally(zeros[0], zeros[1], zeros[2])
-        for start in range(0, n_rows, batch):
-            if n_rows - start == 1 and start > 0 and self.has_batch_norm:
-                break  # batch norm cannot normalise a single row: that last row waits for the next epoch
-            rows = order[start:start + batch] if order is not None else slice(None)
-            targets = {name: value[rows] for name, value in train.targets.items()}
-            masks = {name: value[rows] for name, value in train.masks.items()}
-            representation = self.model.encode(train.features[rows]) if self.in_representation else None
-            outputs = self.model(train.features[rows]) if representation is None else self.model.decode(representation)
-            losses = stacked_losses(outputs, targets, masks, self.dataset.info)
-            self._check_finite(losses, epoch)
-            counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
-            weights, penalty = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation)
-            if penalty is not None:
-                tally.penalty_sum += penalty
-                tally.penalty_steps += 1
-            tally.loss_sums += losses.detach().double().cpu() * counts
-            tally.counts += counts
-            if weights is not None:
-                tally.weight_sums += weights.detach().double().cpu()
-                tally.weighted_steps += 1
-        self._check_parameters(epoch)
-        means = (tally.loss_sums / tally.counts.clamp(min=1)).tolist()
-        self.epoch_losses.append(tuple(means))
-        weights_used = (tally.weight_sums / max(tally.weighted_steps, 1)).tolist() if tally.weighted_steps else []
-        extras = {"regularizer": tally.penalty_sum / tally.penalty_steps} if tally.penalty_steps else {}
-        return (dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights_used, strict=False)),
-                extras)
+        self.order = torch.randperm(n_rows, generator=self.shuffle).to(self.device) if batch < n_rows else None
+        zeros = [torch.zeros(len(self.task_names), dtype=torch.float64) for _ in range(3)]  # float64: no overflow
+        self.tally = _EpochTally(zeros[0], zeros[1], zeros[2])
+
+    def _train_batch(self, train: Split, start: int, batch: int, epoch: int) -> str | None:
+        """The losses of this run's next batch and their gradients (``_step``); why not when a loss is nan or inf."""
+        rows = self.order[start:start + batch] if self.order is not None else slice(None)
+        targets = {name: value[rows] for name, value in train.targets.items()}
+        masks = {name: value[rows] for name, value in train.masks.items()}
+        representation = self.model.encode(train.features[rows]) if self.in_representation else None
+        outputs = self.model(train.features[rows]) if representation is None else self.model.decode(representation)
+        losses = stacked_losses(outputs, targets, masks, self.dataset.info)
+        values = losses.detach().cpu().tolist()
+        for name, value in zip(self.task_names, values, strict=True):
+            if not math.isfinite(value):
+                return f"loss of task {name!r} became {value} at epoch {epoch}"
+        counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
+        weights, penalty = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation)
+        tally = self.tally
+        if penalty is not None:
+            tally.penalty_sum += penalty
+            tally.penalty_steps += 1
+        tally.loss_sums += losses.detach().double().cpu() * counts
+        tally.counts += counts
+        if weights is not None:
+            tally.weight_sums += weights.detach().double().cpu()
+            tally.weighted_steps += 1
+        return None
 
     def _step(self, losses: Tensor, epoch: int, present: tuple[bool, ...],
               representation: Tensor | None) -> tuple[Tensor | None, float | None]:
-        """One optimisation step; returns the task weights used (None when the method has none) and the
-        model's regulariser value (None when it has none)."""
+        """The gradients of one optimisation step (the loop then steps the optimiser); returns the task weights used
+        (None when the method has none) and the model's regulariser value (None when it has none)."""
         if self.initial_losses is None:
             self.initial_losses = tuple(losses.detach().cpu().tolist())
         self.optimizer.zero_grad(set_to_none=True)
@@ -202,10 +169,22 @@ class Trainer:
             penalty.backward()
         if self.config.train.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.clip_grad_norm)
-        self.optimizer.step()
+        return weights, None if penalty is None else float(penalty.detach())
+
+    def _stepped(self) -> None:
+        """The optimiser has stepped."""
         self.strategy.after_step()
         self.step += 1
-        return weights, None if penalty is None else float(penalty.detach())
+
+    def _end_epoch(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """The epoch's mean train loss and weights per task, and its extras (the mean regulariser)."""
+        tally = self.tally
+        means = (tally.loss_sums / tally.counts.clamp(min=1)).tolist()
+        self.epoch_losses.append(tuple(means))
+        weights_used = (tally.weight_sums / max(tally.weighted_steps, 1)).tolist() if tally.weighted_steps else []
+        extras = {"regularizer": tally.penalty_sum / tally.penalty_steps} if tally.penalty_steps else {}
+        return (dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights_used, strict=False)),
+                extras)
 
     def _context(self, losses: Tensor, epoch: int, present: tuple[bool, ...]) -> StepContext:
         last_layer = None
@@ -217,31 +196,159 @@ class Trainer:
         return StepContext(epoch, self.step, self.task_names, tuple(self.epoch_losses), self.initial_losses,
                            last_layer, present, shared)
 
-    def _check_parameters(self, epoch: int) -> None:
-        if not all(bool(torch.isfinite(parameter).all()) for parameter in self.model.parameters()):
-            raise Diverged(f"the model's parameters became nan or inf at epoch {epoch}")
+    def _validated(self, epoch: int, val_loss: dict[str, float], val_metrics: dict[str, Any]) -> None:
+        """Keep a copy of the weights when the selected value improves."""
+        if self.selection.update(epoch, val_loss, val_metrics):
+            self.best_state = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
 
-    def _check_finite(self, losses: Tensor, epoch: int) -> None:
-        values = losses.detach().cpu().tolist()
-        for name, value in zip(self.task_names, values, strict=True):
-            if not math.isfinite(value):
-                raise Diverged(f"loss of task {name!r} became {value} at epoch {epoch}")
 
-    def _ended(self, status: str, reason: str, epochs_run: int, started: float) -> RunEnded:
-        if status == "diverged":
-            return RunEnded("diverged", reason, epochs_run, time.perf_counter() - started)
-        if self.best_state is not None:  # the selected epoch's weights are the ones evaluated (and saved)
-            self.model.load_state_dict(self.best_state)
-        test_predictions = predictions(self.model, self.dataset, self.dataset.test, self.device)
-        if not _all_finite(test_predictions):  # the last update overflowed the outputs
-            reason = f"the model's outputs became nan or inf after epoch {epochs_run}"
-            return RunEnded("diverged", reason, epochs_run, time.perf_counter() - started)
-        _, val_metrics = evaluate(self.model, self.dataset, self.dataset.val, self.device)
-        _, test_metrics = evaluate(self.model, self.dataset, self.dataset.test, self.device)
-        return RunEnded(
-            status, reason, epochs_run, time.perf_counter() - started,  # type: ignore[arg-type]
-            metrics={"val": val_metrics, "test": test_metrics}, predictions=test_predictions,
-        )
+class Lockstep:
+    """The training loop of one run, or of runs that differ only in ``train.seed`` (``together_reason``).
+
+    Each Trainer draws its own batches, computes its own losses, gradients and step context and keeps its own
+    selection, exactly as when it trains alone; one optimiser steps them all: a lone run's own, or one over
+    the models' parameters stacked on a leading axis (``ParameterStack``), which gives each model the update
+    its own optimiser would, bit for bit. Validation metrics of several runs are computed at once
+    (``evaluate_models``). A run that diverges, stops early or ends leaves the others as they are.
+    """
+
+    def __init__(self, trainers: Sequence[Trainer], should_stop: Callable[[], bool] | None = None) -> None:
+        self.trainers = list(trainers)
+        first = self.trainers[0]
+        self.config, self.dataset, self.device = first.config, first.dataset, first.device
+        self.should_stop = should_stop or (lambda: False)
+        self.running = list(range(len(self.trainers)))
+        self.stack: ParameterStack | None = None
+        self.optimizer, self.scheduler = first.optimizer, first.scheduler
+        if len(self.trainers) > 1:
+            self.stack = ParameterStack([trainer.model for trainer in self.trainers])
+            extra = [parameter for trainer in self.trainers for parameter in trainer.strategy.parameters()]
+            self.optimizer = make_optimizer(self.config.train, self.stack.parameters.values(), extra)
+            self.scheduler = make_scheduler(self.config.train, self.optimizer, first.lr_watch)
+
+    def events(self) -> Generator[tuple[int, Event], None, None]:
+        """(index of the run, event): each run's RunStarted, its EpochEnded per epoch, then its RunEnded."""
+        with cpu_threads(self.config.train.threads):
+            yield from self._events()
+
+    def _events(self) -> Generator[tuple[int, Event], None, None]:
+        started = time.perf_counter()
+        train = _to_device(self.dataset.train, self.device)
+        for index, trainer in enumerate(self.trainers):
+            yield index, trainer._start()
+        epochs = self.config.train.epochs
+        for epoch in range(1, epochs + 1):
+            if not self.running:
+                return
+            if self.should_stop():
+                reason = f"stopped by the user before epoch {epoch}"
+                yield from self._end([(index, "stopped", reason, epoch - 1) for index in self.running], started)
+                return
+            yield from self._epoch(train, epoch, started)
+        yield from self._end([(index, "completed", "", epochs) for index in self.running], started)
+
+    def _epoch(self, train: Split, epoch: int, started: float) -> Generator[tuple[int, Event], None, None]:
+        """Train one epoch, validate, and yield each running run's EpochEnded (or its end)."""
+        epoch_start = time.perf_counter()
+        diverged, summaries = self._train_epoch(train, epoch)
+        for index, reason in diverged:
+            yield index, RunEnded("diverged", reason, epoch - 1, time.perf_counter() - started)
+        if not self.running:
+            return
+        lr = current_lr(self.optimizer)  # the rate this epoch trained with, before the schedule steps
+        trainers = [self.trainers[index] for index in self.running]
+        evaluations = evaluate_models([trainer.model for trainer in trainers], self.dataset, self.dataset.val,
+                                      self.device)
+        for trainer, (val_loss, val_metrics) in zip(trainers, evaluations, strict=True):
+            trainer._validated(epoch, val_loss, val_metrics)
+        step_scheduler(self.scheduler, trainers[0].lr_watch.value(*evaluations[0]))  # plateau: one run only
+        now = time.perf_counter()
+        stopping: list[tuple[int, Status, str, int]] = []
+        for index, trainer, (val_loss, val_metrics) in zip(list(self.running), trainers, evaluations, strict=True):
+            train_loss, weights, extras = summaries[index]
+            yield index, EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start,
+                                    now - started, {"lr": lr, **extras})
+            if trainer.selection.exhausted:
+                stopping.append((index, "completed", trainer.selection.stop_reason(), epoch))
+        yield from self._end(stopping, started)
+
+    def _train_epoch(self, train: Split, epoch: int) -> tuple[list[tuple[int, str]], dict[int, tuple[Any, ...]]]:
+        """One pass over the training rows, each run in its own order: the runs that diverged (and why), and each
+        other run's mean train losses, weights and extras."""
+        n_rows = len(train)
+        batch = self.config.train.batch_size or n_rows
+        for index in self.running:
+            self.trainers[index]._start_epoch(n_rows, batch)
+        diverged: list[tuple[int, str]] = []
+        for start in range(0, n_rows, batch):
+            if n_rows - start == 1 and start > 0 and self.trainers[0].has_batch_norm:
+                break  # batch norm cannot normalise a single row: that last row waits for the next epoch
+            for index in list(self.running):
+                reason = self.trainers[index]._train_batch(train, start, batch, epoch)
+                if reason is not None:
+                    self.running.remove(index)
+                    diverged.append((index, reason))
+            if not self.running:
+                break
+            self._step_optimizer()
+        for index, finite in zip(list(self.running), self._finite(), strict=True):
+            if not finite:
+                self.running.remove(index)
+                diverged.append((index, f"the model's parameters became nan or inf at epoch {epoch}"))
+        return diverged, {index: self.trainers[index]._end_epoch() for index in self.running}
+
+    def _step_optimizer(self) -> None:
+        """Step the running runs with the gradients their Trainers left."""
+        if self.stack is not None:
+            self.stack.gather_grads(self.running)
+        self.optimizer.step()
+        if self.stack is not None:  # a run that has ended leaves no gradient behind (its strategy's tensors)
+            self.optimizer.zero_grad(set_to_none=True)
+        for index in self.running:
+            self.trainers[index]._stepped()
+
+    def _finite(self) -> list[bool]:
+        """Per running run: whether all its parameters are finite."""
+        if self.stack is not None:
+            finite = self.stack.finite()
+            return [finite[index] for index in self.running]
+        return [all(bool(torch.isfinite(parameter).all()) for parameter in self.trainers[index].model.parameters())
+                for index in self.running]
+
+    def _end(self, ends: Sequence[tuple[int, Status, str, int]],
+             started: float) -> Generator[tuple[int, Event], None, None]:
+        """End runs (index, status, reason, epochs run): the selected epoch's weights, test predictions ('diverged'
+        when they are not finite), then the validation and test metrics."""
+        evaluated: list[tuple[int, Status, str, int, dict[str, dict[str, Any]]]] = []
+        for index, status, reason, epochs_run in ends:
+            self.running.remove(index)
+            trainer = self.trainers[index]
+            if trainer.best_state is not None:  # the selected epoch's weights are the ones evaluated (and saved)
+                trainer.model.load_state_dict(trainer.best_state)
+            test_predictions = predictions(trainer.model, self.dataset, self.dataset.test, self.device)
+            if _all_finite(test_predictions):
+                evaluated.append((index, status, reason, epochs_run, test_predictions))
+            else:  # the last update overflowed the outputs
+                reason = f"the model's outputs became nan or inf after epoch {epochs_run}"
+                yield index, RunEnded("diverged", reason, epochs_run, time.perf_counter() - started)
+        models = [self.trainers[index].model for index, *_ in evaluated]
+        val, test = (evaluate_models(models, self.dataset, split, self.device)
+                     for split in (self.dataset.val, self.dataset.test))
+        for (index, status, reason, epochs_run, test_predictions), (_, val_metrics), (_, test_metrics) in zip(
+                evaluated, val, test, strict=True):
+            yield index, RunEnded(status, reason, epochs_run, time.perf_counter() - started,
+                                  metrics={"val": val_metrics, "test": test_metrics}, predictions=test_predictions)
+
+
+def train_together(trainers: Sequence[Trainer], should_stop: Callable[[], bool] | None = None) -> list[list[Event]]:
+    """Train runs that differ only in ``train.seed`` (see ``together_reason``) in one loop; each run's events.
+
+    Every number is what each run's own ``run()`` gives; ``should_stop`` is asked before each epoch.
+    """
+    histories: list[list[Event]] = [[] for _ in trainers]
+    for index, event in Lockstep(trainers, should_stop).events():
+        histories[index].append(event)
+    return histories
 
 
 @contextmanager

@@ -109,7 +109,7 @@ def test_an_exception_in_training_marks_the_job_failed_and_frees_the_slot(
         raise RuntimeError("the trainer broke")
 
     with monkeypatch.context() as patch:
-        patch.setattr(jobs, "collect_results", broken)
+        patch.setattr(jobs.Experiment, "results", broken)
         failing = manager.submit(tiny())
         assert finished(manager, failing) == "failed"
     assert manager.error(failing) == "RuntimeError: the trainer broke"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -12,7 +10,8 @@ from mtl_core.compare import baseline_config, run_group, seed_list, static_confi
 from mtl_core.compare.runs import check_metrics, check_strategies, with_metrics, with_seed
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import ConfigError, UnknownNameError
-from mtl_core.experiment import resolve
+from mtl_core.experiment import resolve, run_to_results
+from mtl_core.train import together_reason
 
 
 def diabetes(**sections: Any) -> ExperimentConfig:
@@ -62,26 +61,21 @@ def test_extra_metrics_must_apply_to_some_task_and_are_then_computed() -> None:
     assert progression.metrics == ("r2", "mse", "mae") and high == config.tasks[1]
 
 
-def test_a_group_runs_one_by_one_without_the_batched_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "mtl_core.train.batched", None)  # importing it raises ImportError
+def test_a_group_of_seeds_trains_together_with_the_numbers_of_separate_runs() -> None:
     seen: list[int] = []
-    results = run_group([with_seed(diabetes(), seed) for seed in (0, 1)],
-                        on_result=lambda r: seen.append(r["config"]["train"]["seed"]))
-    assert [r["status"] for r in results] == ["completed", "completed"] and seen == [0, 1]
+    configs = [with_seed(diabetes(), seed) for seed in (0, 1, 2)]
+    results = run_group(configs, on_result=lambda r: seen.append(r["config"]["train"]["seed"]))
+    assert seen == [0, 1, 2] and len({r["duration_s"] for r in results}) == 1  # one shared pass
+    assert [r["predictions"] for r in results] == [run_to_results(config)["predictions"] for config in configs]
 
 
-def test_a_group_goes_to_the_batched_trainer_when_it_accepts_the_configs(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    fake = types.ModuleType("mtl_core.train.batched")
-    fake.batchable = lambda configs: None  # type: ignore[attr-defined]
-    fake.run_batched = lambda configs, should_stop=None: [  # type: ignore[attr-defined]
-        {"config": c.to_dict(), "status": "completed"} for c in configs if not calls.append(len(configs))]
-    monkeypatch.setitem(sys.modules, "mtl_core.train.batched", fake)
-    results = run_group([with_seed(diabetes(), seed) for seed in (0, 1, 2)])
-    assert calls == [3, 3, 3] and [r["config"]["train"]["seed"] for r in results] == [0, 1, 2]
-    fake.batchable = lambda configs: "not this one"  # type: ignore[attr-defined]
-    assert [r["status"] for r in run_group([with_seed(diabetes(), seed) for seed in (0, 1)])] == ["completed"] * 2
-    assert calls == [3, 3, 3]
+def test_a_group_that_cannot_train_together_runs_one_by_one() -> None:
+    mini_batches = diabetes(strategy={"name": "pcgrad"}).with_overrides(["train.batch_size=64"])
+    configs = [with_seed(mini_batches, seed) for seed in (0, 1)]
+    assert "mini-batches" in str(together_reason(configs))
+    results = run_group(configs)
+    assert [r["status"] for r in results] == ["completed"] * 2
+    assert results[0]["duration_s"] != results[1]["duration_s"]  # each timed on its own
 
 
 def test_a_stopped_group_starts_no_new_run() -> None:

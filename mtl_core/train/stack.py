@@ -3,7 +3,7 @@
 Slice n of each stacked tensor is the storage of model n's parameter: model n runs its own forward pass (its
 own module, its own buffers, its own dropout generator) and sees every optimiser step at once. Adam, AdamW and
 SGD update each element from that element's gradient and state alone, so stepping the stack gives each model
-exactly the update its separate optimiser would (bit for bit; ``tests/unit/train/test_batched.py``).
+exactly the update its separate optimiser would (bit for bit; ``tests/unit/train/test_together.py``).
 """
 
 from __future__ import annotations
@@ -33,12 +33,6 @@ class ParameterStack:
     def __len__(self) -> int:
         return len(self.models)
 
-    def zero_model_grads(self) -> None:
-        """Forget every model's own gradients (set to None, as ``optimizer.zero_grad(set_to_none=True)``)."""
-        for parameters in self.by_model:
-            for parameter in parameters.values():
-                parameter.grad = None
-
     def gather_grads(self, running: Sequence[int]) -> None:
         """Stacked gradients from the running models' own ones (zeros in the slices of the others).
 
@@ -60,18 +54,6 @@ class ParameterStack:
                     full[index] = grad
                 stacked.grad = full
 
-    def clip_stacked_grad_norm_(self, max_norm: float) -> None:
-        """``torch.nn.utils.clip_grad_norm_`` per model on the stacked gradients (the grouped engine's, which
-        differentiates the stack directly): g_n ← g_n · min(1, max_norm / (‖g_n‖₂ + 1e-6))."""
-        grads = [value.grad for value in self.parameters.values() if value.grad is not None]
-        if not grads:
-            return
-        norms = torch.stack([torch.linalg.vector_norm(grad.flatten(1), 2, dim=1) for grad in grads])  # [P, N]
-        total = torch.linalg.vector_norm(norms, 2, dim=0)  # [N]
-        scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-        for grad in grads:
-            grad.mul_(scale.view(-1, *([1] * (grad.dim() - 1))))
-
     def finite(self) -> list[bool]:
         """Per model: whether all its parameters are finite."""
         finite = torch.ones(len(self), dtype=torch.bool, device=self.device)
@@ -83,7 +65,3 @@ class ParameterStack:
     def device(self) -> torch.device:
         """Where the stacked parameters live."""
         return next(iter(self.parameters.values())).device
-
-    def snapshot(self, index: int) -> dict[str, Tensor]:
-        """A copy of model ``index``'s state_dict (parameters and buffers), as the Trainer keeps its best epoch."""
-        return {name: value.detach().clone() for name, value in self.models[index].state_dict().items()}
