@@ -9,9 +9,9 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting._linalg import combine, gram_matrix
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
-from mtl_core.weighting.upgrad import combine, gram_matrix
 
 ScaleMode = Annotated[Literal["min", "median", "rmse"], Field(description=(
     "σ² of the aligned system: the smallest retained eigenvalue of J Jᵀ (the paper's choice), their median, "
@@ -51,15 +51,16 @@ class AlignedMTL(GradientStrategy):
 
     claims = frozenset({"finite", "task_order_equivariant"})
 
-    def __init__(self, scale_mode: ScaleMode = "min") -> None:
+    def __init__(self, scale_mode: ScaleMode = "min", space: Space = "parameters") -> None:
         self.scale_mode = scale_mode
+        self.space = space
 
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
     def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
         eps = torch.finfo(jacobian.dtype).eps  # the rank rule of the paper's code, in the Jacobian's precision
-        transform = balance_transformation(gram_matrix(jacobian), self.scale_mode, eps)
+        transform = balance_transformation(torch.from_numpy(gram_matrix(jacobian)), self.scale_mode, eps)
         weights = transform @ torch.ones(len(jacobian), dtype=transform.dtype, device=transform.device)
         self.weights_ = weights.to(jacobian.dtype)
         return combine(weights, jacobian)

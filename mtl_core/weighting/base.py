@@ -5,15 +5,20 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 import torch
+from pydantic import Field
 from torch import Tensor
 
 from mtl_core.settings import hparam_model, hparam_names, validate  # the first two re-exported: strategies use them
 
 Jacobian: TypeAlias = Tensor  # [T, P]: one row per task, the gradient of its loss w.r.t. the shared parameters
 Losses: TypeAlias = Tensor  # [T]
+Space: TypeAlias = Annotated[Literal["parameters", "representation"], Field(description=(
+    "where the task gradients are taken: 'parameters' gives each task's exact gradient of the shared parameters, "
+    "where the method's guarantee holds; 'representation' differentiates w.r.t. the shared representation, "
+    "one backward through the trunk: much faster, an approximation of the parameter-space Jacobian"))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +95,7 @@ class GradientStrategy(Strategy):
     """Combines the task gradients of the shared parameters into one update direction."""
 
     kind = "gradient"
-    space: str = "parameters"  # "representation": rows are gradients w.r.t. the shared representation instead
+    space: Literal["parameters", "representation"] = "parameters"  # each strategy takes it as a ``Space`` keyword
 
     _takes_rows: ClassVar[bool] = True  # whether ``aggregate`` has the ``rows`` keyword (set per subclass)
 
@@ -122,6 +127,13 @@ class GradientStrategy(Strategy):
     def implied_weights(self) -> Tensor | None:
         """The task weights of the last ``aggregate`` when the method has them (direction = wᵀJ), else None."""
         return None
+
+
+def per_coordinate_state(method: str) -> str:
+    """Why a method whose state follows each coordinate of the task gradients refuses the representation space."""
+    return (f"strategy.space = 'representation': {method} keeps state per coordinate of each task's gradient "
+            "across steps, and in the representation space the coordinates are the rows of the current batch, "
+            "which change from batch to batch (the last batch may be smaller). Use space = 'parameters'.")
 
 
 def task_rows(rows: Sequence[int] | None, count: int) -> list[int]:

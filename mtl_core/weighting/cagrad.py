@@ -11,10 +11,9 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
-from mtl_core.weighting.mgda import Gram, Vector, gram_matrix, kkt_matrix, solve, wolfe
+from mtl_core.weighting._linalg import Gram, Vector, dual_cone_weights, gram_matrix, kkt_matrix, solve, wolfe
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
-from mtl_core.weighting.upgrad import dual_cone_weights
 
 _FLAT = 1e-7  # the bisection's floor on ρ = ‖g_w‖ (G scaled to max diagonal 1)
 
@@ -61,8 +60,7 @@ def cagrad_weights(gram: Gram, c: float) -> Vector:
 
 def _projected_mean(gram: Gram, mean: Vector) -> Vector:
     """Weights of π_J(g0), the projection of the mean onto the dual cone (UPGrad's Proposition 1)."""
-    targets = torch.from_numpy(mean[None, :])
-    return dual_cone_weights(torch.from_numpy(gram), targets)[0].numpy()
+    return dual_cone_weights(gram, mean[None, :])[0]
 
 
 def dual_weights(gram: Gram, projections: Vector, radius: float) -> Vector:
@@ -135,9 +133,11 @@ class CAGrad(GradientStrategy):
         c: Annotated[float, Field(ge=0.0, description="radius of the ball around the mean gradient, × ‖g0‖")] = 0.4,
         rescale: Annotated[Literal[0, 1, 2], Field(
             description="divide the update by 1 (0), 1 + c² (1, the authors' default) or 1 + c (2)")] = 1,
+        space: Space = "parameters",
     ) -> None:
         self.c = c
         self.rescale = rescale
+        self.space = space
 
     def claims_held(self) -> frozenset[str]:
         """With c ≥ 1 the ball holds d = 0, so the optimum meets every task at ≥ 0: non-conflicting."""

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting._linalg import combine, gram_matrix
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
-from mtl_core.weighting.upgrad import combine, gram_matrix
 
 
 def config_weights(gram: Tensor, n_parameters: int) -> Tensor:
@@ -45,14 +45,14 @@ class ConFIG(GradientStrategy):
 
     claims = frozenset({"finite", "task_order_equivariant"})
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, space: Space = "parameters") -> None:
+        self.space = space
 
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
     def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
-        weights = config_weights(gram_matrix(jacobian), jacobian.shape[1])
+        weights = config_weights(torch.from_numpy(gram_matrix(jacobian)), jacobian.shape[1])
         self.weights_ = weights.to(jacobian.dtype)
         return combine(weights, jacobian)
 

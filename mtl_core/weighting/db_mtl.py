@@ -9,7 +9,8 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian, task_rows
+from mtl_core.errors import ConfigError
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space, per_coordinate_state, task_rows
 from mtl_core.weighting.registry import STRATEGIES
 
 
@@ -30,9 +31,13 @@ class DBMTL(GradientStrategy):
         self,
         beta: Annotated[float, Field(ge=0.0, lt=1.0, description="EMA factor of the task gradients, β_k = β / k^β_sigma")] = 0.9,
         beta_sigma: Annotated[float, Field(ge=0.0, description="Decay exponent of the EMA factor")] = 0.5,
+        space: Space = "parameters",
     ) -> None:
         self.beta = beta
         self.beta_sigma = beta_sigma
+        if space == "representation":
+            raise ConfigError(per_coordinate_state("DB-MTL"))
+        self.space = space
 
     def reset(self) -> None:
         self.n_tasks_: int = 0  # the run's task count, from check_tasks (else taken from the rows seen)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+import numpy as np
 import torch
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting._linalg import combine, dual_cone_weights, gram_matrix
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
-from mtl_core.weighting.upgrad import NormEps, RegEps, combine, dual_cone_weights, gram_matrix
+from mtl_core.weighting.upgrad import NormEps, RegEps
 
 
 @STRATEGIES.register("dualproj")
@@ -21,16 +23,17 @@ class DualProj(GradientStrategy):
 
     claims = frozenset({"finite", "non_conflicting", "task_order_equivariant", "mean_when_no_conflict"})
 
-    def __init__(self, norm_eps: NormEps = 0.0, reg_eps: RegEps = 0.0) -> None:
+    def __init__(self, norm_eps: NormEps = 0.0, reg_eps: RegEps = 0.0, space: Space = "parameters") -> None:
         self.norm_eps = norm_eps
         self.reg_eps = reg_eps
+        self.space = space
 
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
     def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
-        mean = torch.full((1, len(jacobian)), 1.0 / len(jacobian), dtype=torch.float64)
-        weights = dual_cone_weights(gram_matrix(jacobian), mean, self.norm_eps, self.reg_eps)[0]
+        mean = np.full((1, len(jacobian)), 1.0 / len(jacobian))
+        weights = torch.from_numpy(dual_cone_weights(gram_matrix(jacobian), mean, self.norm_eps, self.reg_eps)[0])
         self.weights_ = weights.to(jacobian.dtype)
         return combine(weights, jacobian)
 

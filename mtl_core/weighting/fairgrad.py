@@ -10,9 +10,9 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting._linalg import combine, gram_matrix
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
-from mtl_core.weighting.upgrad import combine, gram_matrix
 
 MAX_NEWTON_STEPS = 100
 ESCAPE = 1e6  # weights grown this many times past their start: no solution (rows cancel out)
@@ -94,16 +94,20 @@ class FairGrad(GradientStrategy):
 
     claims = frozenset({"finite", "task_order_equivariant"})
 
-    def __init__(self, alpha: Annotated[float, Field(gt=0.0, description=(
+    def __init__(
+        self,
+        alpha: Annotated[float, Field(gt=0.0, description=(
             "α of α-fairness: 1 is proportional fairness, larger values move towards max-min fairness"))] = 1.0,
+        space: Space = "parameters",
     ) -> None:
         self.alpha = alpha
+        self.space = space
 
     def reset(self) -> None:
         self.weights_: Tensor | None = None
 
     def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:  # [T, P] -> [P]
-        weights = torch.as_tensor(fair_weights(gram_matrix(jacobian).cpu().numpy(), self.alpha))
+        weights = torch.as_tensor(fair_weights(gram_matrix(jacobian), self.alpha))
         self.weights_ = weights.to(device=jacobian.device, dtype=jacobian.dtype)
         return combine(weights.to(jacobian.device), jacobian)
 

@@ -9,7 +9,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
 
 
@@ -31,9 +31,7 @@ class GradDrop(GradientStrategy):
         leak: Annotated[float, Field(ge=0.0, le=1.0, description=(
             "fraction of every task's gradient that always passes (0: pure sign dropout, 1: plain sum)"))] = 0.0,
         seed: Annotated[int, Field(ge=0, description="seed of the uniform draws that pick the sign")] = 0,
-        space: Annotated[Literal["parameters", "representation"], Field(
-            description="'representation': drop signs of the gradients at the shared activations, as the paper does")]
-        = "parameters",
+        space: Space = "parameters",
     ) -> None:
         self.leak = leak
         self.seed = seed

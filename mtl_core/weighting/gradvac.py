@@ -10,8 +10,8 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian, task_rows
-from mtl_core.weighting.mgda import gram_matrix
+from mtl_core.weighting._linalg import gram_matrix
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space, task_rows
 from mtl_core.weighting.registry import STRATEGIES
 
 
@@ -33,9 +33,11 @@ class GradVac(GradientStrategy):
         self,
         beta: Annotated[float, Field(ge=0.0, le=1.0, description="EMA rate of the target similarities φ̂")] = 0.01,
         seed: Annotated[int, Field(ge=0, description="seed of the random order in which other tasks are visited")] = 0,
+        space: Space = "parameters",
     ) -> None:
         self.beta = beta
         self.seed = seed
+        self.space = space
 
     def reset(self) -> None:
         self.generator_ = torch.Generator().manual_seed(self.seed)

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
-from mtl_core.weighting.mgda import Gram, Vector, gram_matrix
+from mtl_core.weighting._linalg import Gram, Vector, gram_matrix
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
 
 _RANK_CUTOFF = 1e-10  # eigenvalues of the cosine matrix below this × the largest count as zero
@@ -55,8 +55,8 @@ class IMTLG(GradientStrategy):
 
     claims = frozenset({"finite", "task_order_equivariant"})
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, space: Space = "parameters") -> None:
+        self.space = space
 
     def reset(self) -> None:
         self.weights_: Tensor | None = None

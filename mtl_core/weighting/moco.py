@@ -9,7 +9,8 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian, task_rows
+from mtl_core.errors import ConfigError
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space, per_coordinate_state, task_rows
 from mtl_core.weighting.registry import STRATEGIES
 
 
@@ -42,10 +43,14 @@ class MoCo(GradientStrategy):
         gamma: Annotated[float, Field(gt=0.0, description="Step of the λ update, γ_k = γ / k^γ_sigma")] = 0.1,
         gamma_sigma: Annotated[float, Field(ge=0.0, description="Decay exponent of the λ step")] = 0.5,
         rho: Annotated[float, Field(ge=0.0, description="Regularisation ρ of the λ problem (ρ‖λ‖²/2)")] = 0.0,
+        space: Space = "parameters",
     ) -> None:
         self.beta, self.beta_sigma = beta, beta_sigma
         self.gamma, self.gamma_sigma = gamma, gamma_sigma
         self.rho = rho
+        if space == "representation":
+            raise ConfigError(per_coordinate_state("MoCo"))
+        self.space = space
 
     def reset(self) -> None:
         self.n_tasks_: int = 0  # the run's task count, from check_tasks (else grown from the rows seen)

@@ -11,8 +11,8 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian, task_rows
-from mtl_core.weighting.mgda import Gram, Vector, gram_matrix, min_norm_weights
+from mtl_core.weighting._linalg import Gram, Vector, gram_matrix, min_norm_weights
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space, task_rows
 from mtl_core.weighting.registry import STRATEGIES
 
 _NO_AGREEMENT = 1e-12  # ‖min-norm point of the unit gradients‖² below this: no direction improves every task
@@ -88,10 +88,12 @@ class NashMTL(GradientStrategy):
         = 20,
         update_weights_every: Annotated[int, Field(ge=1, description="solve for α every this many steps")] = 1,
         max_norm: Annotated[float, Field(ge=0.0, description="clip the update to this norm (0: no clipping)")] = 1.0,
+        space: Space = "parameters",
     ) -> None:
         self.optim_niter = optim_niter
         self.update_weights_every = update_weights_every
         self.max_norm = max_norm
+        self.space = space
 
     def reset(self) -> None:
         self.step_ = 0

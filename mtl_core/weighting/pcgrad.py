@@ -9,8 +9,8 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from mtl_core.weighting.base import GradientStrategy, Jacobian
-from mtl_core.weighting.mgda import gram_matrix
+from mtl_core.weighting._linalg import gram_matrix
+from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
 
 
@@ -29,8 +29,10 @@ class PCGrad(GradientStrategy):
     def __init__(
         self,
         seed: Annotated[int, Field(ge=0, description="seed of the random order in which other tasks are visited")] = 0,
+        space: Space = "parameters",
     ) -> None:
         self.seed = seed
+        self.space = space
 
     def reset(self) -> None:
         self.generator_ = torch.Generator().manual_seed(self.seed)

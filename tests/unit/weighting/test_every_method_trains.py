@@ -14,8 +14,11 @@ import numpy as np
 import pytest
 
 from mtl_core.cli import main
+from mtl_core.config import ExperimentConfig
+from mtl_core.errors import ConfigError
+from mtl_core.experiment import run_to_results
 from mtl_core.train import trainer
-from mtl_core.weighting import available
+from mtl_core.weighting import available, create
 from tests.fixtures.builders import toy_table
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,3 +81,33 @@ def test_the_mini_batch_data_leaves_the_sparse_task_unlabelled_in_some_batch(
     monkeypatch.setattr(trainer.Trainer, "_step", spy)
     run(["run", str(sparse_label_config(tmp_path))], tmp_path / "r.json")
     assert (False, True) in seen
+
+
+PER_COORDINATE_STATE = {"db_mtl", "moco"}  # their state follows gradient coordinates, which a batch's rows are not
+
+
+@pytest.mark.parametrize("name", sorted(set(available(kind="gradient")) - PER_COORDINATE_STATE))
+def test_every_gradient_method_trains_in_the_representation_space_with_a_smaller_last_batch(
+    name: str, tmp_path: Path,
+) -> None:
+    """129 training rows in batches of 32: the representation Jacobian is [T, 32·D], then [T, 1·D]."""
+    arguments = ["run", str(sparse_label_config(tmp_path)), "--set", f"strategy.name={name}",
+                 "strategy.space=representation"]
+    assert_completed_with_finite_test_metrics(run(arguments, tmp_path / "r.json"))
+
+
+@pytest.mark.parametrize("name", sorted(PER_COORDINATE_STATE))
+def test_a_method_with_per_coordinate_state_refuses_the_representation_space_naming_it(name: str) -> None:
+    with pytest.raises(ConfigError, match=r"^strategy\.space = 'representation': .* change from batch to batch"):
+        create(name, space="representation")
+
+
+def test_the_representation_space_trains_through_the_python_api_to_finite_results() -> None:
+    config = ExperimentConfig.model_validate({
+        "data": {"dataset": "diabetes", "test_size": 0.2, "val_size": 0.0},
+        "tasks": [{"name": "y", "column": "progression", "kind": "regression", "standardize": True},
+                  {"name": "high", "column": "progression", "kind": "binary", "threshold": 140.5}],
+        "model": {"hidden": [8]}, "strategy": {"name": "upgrad", "space": "representation"},
+        "train": {"epochs": 2, "batch_size": 100, "seed": 0},  # about 350 training rows: a smaller last batch
+    })
+    assert_completed_with_finite_test_metrics(run_to_results(config))
