@@ -6,7 +6,8 @@ import mtl_core
 from pages._entry import entering
 from pages._state import restore_link, show_link_warnings
 
-st.set_page_config(page_title="MTL Lab", page_icon=":material/hub:", layout="wide")
+# an emoji favicon is drawn by the browser itself; a ":material/..." name would be fetched from a font server
+st.set_page_config(page_title="MTL Lab", page_icon="🧪", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

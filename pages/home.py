@@ -1,8 +1,15 @@
 """Home page: what multi-task learning is, in three sentences and one picture, and one-click presets."""
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import streamlit as st
 
+import mtl_core
 from mtl_core.config import ExperimentConfig
+from mtl_core.errors import DataError
 from mtl_core.presets import PRESETS, Preset
 from pages._state import set_config
 from pages._entry import through_entry
@@ -23,6 +30,34 @@ digraph mtl {
 """
 
 
+WINE_COLOURS = {"wine": ("red", "white"), "wine-red": ("red",), "wine-white": ("white",)}  # data sets from UCI
+
+
+def wine_files() -> ModuleType:
+    """The engine's lookup of the UCI files (``mtl_core.data.uci``), loaded alone when the data package is not
+    loaded yet: the package imports PyTorch, and Home is drawn before it loads."""
+    loaded = sys.modules.get("mtl_core.data.uci")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location("_home_wine_files", Path(mtl_core.__file__).parent / "data" / "uci.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def needs_download(item: Preset) -> bool:
+    """Whether the preset's data set must first be downloaded (neither in MTL_DATA_DIR nor in the cache)."""
+    colours = WINE_COLOURS.get(str(item.values.get("data", {}).get("dataset", "")), ())
+    lookup = wine_files() if colours else None
+    for colour in colours:
+        try:
+            lookup.wine_file(colour, download=False)  # type: ignore[union-attr]
+        except DataError:
+            return True
+    return False
+
+
 def choose(item: Preset) -> None:
     """Fill every setting from the preset and go to Train."""
     set_config(ExperimentConfig.from_dict(item.config()))
@@ -40,10 +75,13 @@ st.markdown(
 st.graphviz_chart(PICTURE, width="stretch")
 
 st.subheader("Start from a preset")
-for index, item in enumerate(PRESETS):
+download = {item.key: needs_download(item) for item in PRESETS}
+for index, item in enumerate(sorted(PRESETS, key=lambda preset: download[preset.key])):  # ready ones first
     with st.container(border=True):
         text, button = st.columns([5, 1])
-        text.markdown(f"**{item.title}**  \n{item.question}")
+        note = ("  \n:orange-badge[⬇ needs a one-time download] of the UCI Wine Quality files, made when it "
+                "first trains" if download[item.key] else "")
+        text.markdown(f"**{item.title}**  \n{item.question}{note}")
         if button.button("Open", key=f"home.preset.{item.key}", type="primary" if index == 0 else "secondary"):
             choose(item)
 st.caption("Or pick a data set and its tasks on **Data**, then the model and the weighting on **Train**.")

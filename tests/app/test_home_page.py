@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mtl_core.config import ExperimentConfig
@@ -33,3 +35,27 @@ def test_a_preset_fills_every_setting_and_opens_train(item: Preset) -> None:
     for name, value in wanted.strategy.hparams.items():
         if name != "weights":
             assert at.number_input(key=f"train.strategy.{name}").value == pytest.approx(value)
+
+
+def test_presets_that_need_a_download_are_marked_and_listed_after_the_ready_ones(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MTL_DATA_DIR", str(tmp_path))  # no wine files here, and the cache is empty
+    at = open_app()
+    keys = [button.key for button in at.button if str(button.key).startswith("home.preset.")]
+    wine = [item.key for item in PRESETS if str(item.values["data"].get("dataset", "")).startswith("wine")]
+    assert wine and keys == [f"home.preset.{key}" for key in
+                             [item.key for item in PRESETS if item.key not in wine] + wine]
+    marked = [item.value for item in at.markdown if "needs a one-time download" in item.value]
+    assert len(marked) == len(wine) and all(any(item.title in text for text in marked)
+                                            for item in PRESETS if item.key in wine)
+    assert at.button(key=keys[0]).proto.type == "primary"  # the first ready preset is the one suggested
+
+
+def test_presets_whose_files_are_here_are_not_marked() -> None:
+    at = open_app()
+    assert not [item.value for item in at.markdown if "download" in item.value]
+
+
+def test_the_page_icon_is_drawn_without_a_font_server() -> None:
+    source = (Path(__file__).resolve().parents[2] / "app.py").read_text(encoding="utf-8")
+    assert 'page_icon=":material' not in source and "page_icon=" in source
