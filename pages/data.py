@@ -16,7 +16,7 @@ from mtl_core.errors import ConfigError, MTLError
 from mtl_core.experiment import prepare, resolve
 from mtl_core.viz.data import distributions, target_scatter
 from pages._forms import schema_form
-from pages._state import current_config, set_config, sync_link
+from pages._state import LINK_WARNINGS, UPLOAD_NOTE, current_config, set_config, sync_link
 from pages._widgets import dataset_picker
 from pages._tasks import picker_key, plural, split_settings, target_picker, targets_in, task_editor
 from pages._entry import through_entry
@@ -81,8 +81,9 @@ def uploaded(current: DataConfig) -> dict[str, Any] | None:
 
 
 def choose_source(base: ExperimentConfig) -> dict[str, Any] | None:
-    """Built-in or upload, and then that source's settings."""
-    kind = st.radio("Source", SOURCES, index=int(base.data.path is not None), horizontal=True, key="data.source")
+    """Built-in or upload (first, when the setup or the link it came from reads a file), then its settings."""
+    from_upload = base.data.path is not None or UPLOAD_NOTE in (st.session_state.get(LINK_WARNINGS) or [])
+    kind = st.radio("Source", SOURCES, index=int(from_upload), horizontal=True, key="data.source")
     return built_in(base.data) if kind == SOURCES[0] else uploaded(base.data)
 
 

@@ -224,6 +224,15 @@ def test_uploading_the_table_of_a_shared_link_keeps_the_links_tasks() -> None:
     assert ready(at) and ready(at)[0].startswith("Ready: 3 tasks")
 
 
+def test_a_link_made_on_an_uploaded_file_opens_the_data_page_at_the_upload() -> None:
+    link = {"data.path": "/elsewhere/linnerud.csv", "tasks.0.name": "weight", "tasks.0.column": "Weight"}
+    at = open_app("pages/data.py", query=link)
+    assert at.radio(key="data.source").value == "Upload a table"
+    assert not at.error, [item.value for item in at.error]
+    upload(at, "linnerud.csv", linnerud_like())
+    assert tasks_of(at) == [("weight", "Weight", "regression", "mse")]
+
+
 def test_an_upload_is_shown_by_its_own_name_and_errors_never_show_the_server_path() -> None:
     at = upload(open_app("pages/data.py"), "my prices.csv", TABLE)  # stored as <hash>-my_prices.csv
     targets(at).select("colour").run()
