@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, task_gradients, write_direction
+from mtl_core.weighting import (
+    GradientStrategy, LossWeighting, StepContext, split_gradients, task_gradients, write_direction,
+)
 
 
 def loss_based_grads(strategy: LossWeighting, losses: Tensor, context: StepContext) -> Tensor:
@@ -25,22 +27,27 @@ def gradient_based_grads(strategy: GradientStrategy, losses: Tensor, present: Se
     Tasks without labelled rows in the batch are left out of the Jacobian (a zero row would pull
     min-norm methods to a zero update). With ``representation`` (MGDA-UB style) the rows are
     gradients w.r.t. the shared representation z, and z's combined gradient is back-propagated
-    into the shared parameters. Returns the implied task weights [T] (0 for absent tasks) or None.
+    into the shared parameters. In the ``per_task`` mode one backward pass per task yields its row
+    and its head's gradient together (``split_gradients``). Returns the implied task weights [T]
+    (0 for absent tasks) or None.
     """
     if getattr(strategy, "log_losses", False):  # DB-MTL (Lin et al., 2023): gradients of log L_t = ∇L_t / L_t
         tiny = torch.finfo(losses.dtype).tiny
         losses = torch.stack([loss.clamp_min(tiny).log() if labelled else loss
                               for loss, labelled in zip(losses, present, strict=True)])  # absent: exactly 0, no log
     rows = [index for index, labelled in enumerate(present) if labelled]
+    inputs = list(shared) if representation is None else [representation]
+    if mode == "per_task":
+        jacobian, head_grads = split_gradients(losses, rows, inputs, heads)
+    else:
+        jacobian = task_gradients(losses[rows], inputs, mode) if rows else losses.new_zeros((0, 0))
+        head_grads = list(torch.autograd.grad(losses.sum(), list(heads), retain_graph=True, allow_unused=True))
     if rows:
-        kept = losses[rows]
+        direction = strategy(jacobian, rows=rows)  # [P], or [B·H] in the representation space
         if representation is None:
-            direction = strategy(task_gradients(kept, shared, mode), rows=rows)  # [P]
             write_direction(direction, shared)
         else:
-            direction = strategy(task_gradients(kept, [representation], mode), rows=rows)  # [B·H]
-            representation.backward(direction.view_as(representation), retain_graph=True)
-    head_grads = torch.autograd.grad(losses.sum(), list(heads), allow_unused=True)
+            representation.backward(direction.view_as(representation))
     for parameter, grad in zip(heads, head_grads, strict=True):
         parameter.grad = grad
     implied = strategy.implied_weights() if rows else None

@@ -9,7 +9,7 @@ import importlib
 import pkgutil
 
 from mtl_core.weighting.base import GradientStrategy, Jacobian, LossWeighting, StepContext, Strategy
-from mtl_core.weighting.jacobian import gradient_norms, task_gradients, write_direction
+from mtl_core.weighting.jacobian import gradient_norms, split_gradients, task_gradients, write_direction
 from mtl_core.weighting.registry import STRATEGIES, available, create, describe
 
 _INFRASTRUCTURE = {"base", "jacobian", "registry"}
@@ -19,5 +19,5 @@ for _module in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name
 
 __all__ = [
     "STRATEGIES", "GradientStrategy", "Jacobian", "LossWeighting", "StepContext", "Strategy",
-    "available", "create", "describe", "gradient_norms", "task_gradients", "write_direction",
+    "available", "create", "describe", "gradient_norms", "split_gradients", "task_gradients", "write_direction",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor
+from torch.autograd.graph import GradientEdge
 
 from mtl_core.weighting.base import Jacobian
 
@@ -28,6 +29,54 @@ def task_gradients(losses: Tensor, parameters: Sequence[Tensor], mode: str = "pe
             (g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, parameters, strict=True)
         ]))
     return torch.stack(rows)
+
+
+def split_gradients(losses: Tensor, rows: Sequence[int], parameters: Sequence[Tensor],
+                    heads: Sequence[Tensor]) -> tuple[Jacobian, list[Tensor | None]]:
+    """The Jacobian [len(rows), P] of the losses in ``rows`` w.r.t. ``parameters``, and ∇_heads Σ_t L_t.
+
+    One backward pass per task gives both: its row (for the tasks in ``rows``) and its share of the
+    heads' gradient, so no second pass through the heads is needed; the graph is kept. When ``losses``
+    is a ``torch.stack`` of the task losses, each pass starts at that task's own loss (a GradientEdge
+    of the stack), so it visits that task's head only, not every task's head with a zero gradient.
+    """
+    starts = _task_starts(losses)
+    wanted = set(rows)
+    jacobian_rows: dict[int, Tensor] = {}
+    head_grads: list[Tensor | None] = [None] * len(heads)
+    for task, start in enumerate(starts):
+        inputs = [*parameters, *heads] if task in wanted else list(heads)
+        if start is None or not inputs:
+            grads: Sequence[Tensor | None] = [None] * len(inputs)
+        else:
+            grads = torch.autograd.grad(start, inputs, grad_outputs=losses.new_ones(()), retain_graph=True,
+                                        allow_unused=True)
+        if task in wanted:
+            jacobian_rows[task] = _flat(grads[:len(parameters)], parameters, losses)
+        for index, grad in enumerate(grads[len(grads) - len(heads):]):
+            if grad is not None:
+                previous = head_grads[index]
+                head_grads[index] = grad if previous is None else previous + grad
+    if not rows:
+        return losses.new_zeros((0, sum(p.numel() for p in parameters))), head_grads
+    return torch.stack([jacobian_rows[task] for task in rows]), head_grads
+
+
+def _task_starts(losses: Tensor) -> list[Tensor | GradientEdge | None]:
+    """Where each task's backward pass starts: its loss before ``torch.stack`` when the graph shows one."""
+    node = losses.grad_fn
+    if node is not None and type(node).__name__ == "StackBackward0" and len(node.next_functions) == len(losses):
+        return [None if function is None else GradientEdge(function, number)
+                for function, number in node.next_functions]
+    return [loss if loss.requires_grad else None for loss in losses]
+
+
+def _flat(grads: Sequence[Tensor | None], parameters: Sequence[Tensor], like: Tensor) -> Tensor:
+    """The gradients as one flat row [P]; zeros for a parameter the loss does not reach."""
+    if not parameters:
+        return like.new_zeros(0)
+    return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1)
+                      for g, p in zip(grads, parameters, strict=True)])
 
 
 def write_direction(direction: Tensor, parameters: Sequence[Tensor]) -> None:

@@ -1,11 +1,11 @@
-"""task_gradients: one row per task, equal to that task's own autograd gradient; write_direction stores it."""
+"""task_gradients and split_gradients: one row per task, equal to that task's own autograd gradient; write_direction stores it."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from mtl_core.weighting import gradient_norms, task_gradients, write_direction
+from mtl_core.weighting import gradient_norms, split_gradients, task_gradients, write_direction
 
 
 class Tiny(nn.Module):
@@ -92,3 +92,25 @@ def test_write_direction_stores_a_flat_direction_as_the_parameters_grads() -> No
     assert torch.equal(grad_of(model.trunk.bias), torch.arange(12.0, 16.0))
     direction[0] = 99.0
     assert float(grad_of(model.trunk.weight)[0, 0]) == 0.0  # a copy, not a view of the caller's tensor
+
+
+def test_split_gradients_give_the_rows_of_task_gradients_and_the_heads_gradient_of_the_sum() -> None:
+    model, x = Tiny(), torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+    trunk, heads = list(model.trunk.parameters()), list(model.heads.parameters())
+    for rows in ([0, 1], [1], []):
+        losses = model.losses(x)
+        jacobian, head_grads = split_gradients(losses, rows, trunk, heads)
+        expected = task_gradients(losses[rows], trunk) if rows else torch.zeros(0, 16)
+        summed = torch.autograd.grad(losses.sum(), heads, retain_graph=True)
+        assert torch.allclose(jacobian, expected, atol=1e-6) and jacobian.shape == (len(rows), 16)
+        assert all(torch.allclose(mine, theirs, atol=1e-6) for mine, theirs in zip(head_grads, summed, strict=True))
+
+
+def test_split_gradients_also_work_on_losses_that_are_not_a_stack() -> None:
+    model, x = Tiny(), torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
+    trunk, heads = list(model.trunk.parameters()), list(model.heads.parameters())
+    losses = model.losses(x) * torch.tensor([1.0, 2.0])  # the last node is a product, not the stack
+    jacobian, head_grads = split_gradients(losses, [0, 1], trunk, heads)
+    assert torch.allclose(jacobian, task_gradients(losses, trunk), atol=1e-6)
+    summed = torch.autograd.grad(losses.sum(), heads, retain_graph=True)
+    assert all(torch.allclose(mine, theirs, atol=1e-6) for mine, theirs in zip(head_grads, summed, strict=True))
