@@ -44,7 +44,7 @@ def target_picker(table: pd.DataFrame, config: ExperimentConfig, kinds: Mapping[
     key = picker_key(config.data.source)
     options = [str(column) for column in table.columns]
     shown = targets_in(config.tasks, table)
-    st.session_state[key] = shown  # the tasks lead: a task added in the table below shows here too
+    st.session_state[key] = shown  # the tasks lead: a task added in the table shows here too
     st.multiselect("Columns to predict", options, key=key, on_change=_picked, args=(key, config.to_dict(), kinds),
                    placeholder="Choose the columns to predict",
                    help="One task per column, its kind guessed from the column's values; every other column is "
@@ -62,13 +62,16 @@ def _picked(key: str, values: dict[str, Any], kinds: Mapping[str, str]) -> None:
     """After a change of the menu: keep the tasks of the columns still picked, add one task per new column."""
     picked = [str(column) for column in st.session_state.get(key) or []]
     tasks = [task for task in values["tasks"] if task["column"] in picked]
-    have = {task["column"] for task in tasks}
-    tasks += [{"name": column, "column": column, "kind": kinds.get(column, "regression")}
-              for column in picked if column not in have]
+    have, names = {task["column"] for task in tasks}, {task["name"] for task in tasks}
+    for column in (column for column in picked if column not in have):
+        name = next(f"{column}{suffix}" for suffix in ("", *(f" {n}" for n in range(2, len(names) + 3)))
+                    if f"{column}{suffix}" not in names)  # a derived task may already be called so
+        names.add(name)
+        tasks.append({"name": name, "column": column, "kind": kinds.get(column, "regression")})
     try:
         set_config(ExperimentConfig.from_dict({**values, "tasks": tasks}))
-    except MTLError:
-        pass  # e.g. a new task's name taken by another task: the menu goes back to the tasks as they are
+    except MTLError as error:
+        st.toast(f"The columns to predict stay as they were: {error}", icon=":material/error:")
 
 
 def editor_id(source: str) -> str:

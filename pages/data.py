@@ -18,7 +18,7 @@ from mtl_core.viz.data import distributions, target_scatter
 from pages._forms import schema_form
 from pages._state import LINK_WARNINGS, UPLOAD_NOTE, current_config, set_config, sync_link
 from pages._widgets import dataset_picker
-from pages._tasks import picker_key, plural, split_settings, target_picker, targets_in, task_editor
+from pages._tasks import picker_key, plural, split_settings, target_picker, task_editor
 from pages._entry import through_entry
 
 through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
@@ -135,13 +135,19 @@ def inputs(table: pd.DataFrame, config: ExperimentConfig) -> tuple[str, ...] | N
     return None if set(picked) == set(free) else picked
 
 
-def tasks_section(table: pd.DataFrame, config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
-    """The columns to predict, the task table, the inputs and the split; returns the config they make and
-    the columns the menu of targets shows."""
+def tasks_section(table: pd.DataFrame, config: ExperimentConfig) -> ExperimentConfig:
+    """The columns to predict, the task table, the inputs and the split; returns the config they make."""
     st.subheader("Tasks")
     kinds = {str(name): infer_kind(table[name]) for name in table.columns}
-    picked = target_picker(table, config, kinds)
-    tasks, problems = task_editor(table, config, kinds)
+    menu = st.container()  # drawn above the table, filled after it: the menu shows this run's edits of the table
+    try:
+        tasks, problems = task_editor(table, config, kinds)
+    except ConfigError:
+        with menu:
+            target_picker(table, config, kinds)
+        raise
+    with menu:
+        target_picker(table, config.model_copy(update={"tasks": tasks}), kinds)
     for problem in problems:
         st.warning(problem, icon=":material/table_rows:")
     if not tasks:
@@ -152,7 +158,7 @@ def tasks_section(table: pd.DataFrame, config: ExperimentConfig) -> tuple[Experi
     values = config.to_dict()
     values["tasks"] = [task.model_dump(exclude_none=True) for task in tasks]
     values["data"].update(split, features=list(features) if features is not None else None)
-    return ExperimentConfig.from_dict(values), picked
+    return ExperimentConfig.from_dict(values)
 
 
 def charts(table: pd.DataFrame, config: ExperimentConfig, split: list[str] | None) -> None:
@@ -180,14 +186,12 @@ def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) ->
     st.dataframe(table.head(200), key="data.preview", height=240)
     split: list[str] | None = None
     try:
-        config, picked = tasks_section(table, config)
+        config = tasks_section(table, config)
         rows, parts = check(config.to_dict())
     except MTLError as error:
         st.error(shown(str(error), path))
     else:
         set_config(config)
-        if targets_in(config.tasks, table) != picked:
-            st.rerun()  # a task row added or removed a column to predict: the menu above shows it
         sync_link(config)
         split = split_of(len(table), parts)
         st.success(f"Ready: {plural(len(config.tasks), 'task')}, {plural(rows, 'training row')}.")

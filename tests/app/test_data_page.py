@@ -178,6 +178,13 @@ def test_a_derived_task_added_in_the_table_shows_in_the_menu_of_targets() -> Non
     assert targets(at).value == ["Pulse", "Weight"]
 
 
+def test_a_picked_column_whose_name_a_task_already_has_gets_a_task_of_its_own() -> None:
+    at = upload(open_app("pages/data.py"), "linnerud.csv", linnerud_like())
+    edit_tasks(at, edited_rows={0: {"name": "Weight"}})  # the task on Pulse is called Weight
+    targets(at).select("Weight").run()
+    assert [task[:2] for task in tasks_of(at)] == [("Weight", "Pulse"), ("Weight 2", "Weight")]
+
+
 def test_a_binary_and_a_multiclass_target_are_guessed_from_their_values() -> None:
     generator = np.random.default_rng(1)
     table = pd.DataFrame({"x1": generator.normal(size=120), "x2": generator.normal(size=120),
