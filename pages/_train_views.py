@@ -35,7 +35,7 @@ def progress_line(snapshot: JobSnapshot, rows: list[dict[str, Any]]) -> None:
 
 
 VIEWS = ("Losses", "Task weights", "Validation metrics")
-AXES = ("One panel per task", "Relative to epoch 1", "One axis")
+AXES = ("Panel per task", "Relative", "One axis")
 
 
 def live_charts(rows: list[dict[str, Any]], best_epoch: int | None = None, ended: bool = False) -> None:
@@ -59,10 +59,10 @@ def live_charts(rows: list[dict[str, Any]], best_epoch: int | None = None, ended
 
 def loss_chart(rows: list[dict[str, Any]], best_epoch: int | None) -> None:
     """The loss curves with their controls: the axes (tasks' losses differ in scale), log scale, smoothing."""
-    axes_column, log_column, smoothing_column = st.columns([3, 1, 2], vertical_alignment="bottom")
+    axes_column, log_column, smoothing_column = st.columns([6, 2, 3], vertical_alignment="bottom")
     axes = axes_column.segmented_control("Axes", AXES, default=AXES[0], key="train.loss_axes",
-                                         help="tasks' losses differ in scale: a panel each, each divided by its "
-                                              "first epoch's value, or all on one axis")
+                                         help="tasks' losses differ in scale: a panel per task with its own axis, "
+                                              "each loss divided by its first epoch's value, or all on one axis")
     log_y = log_column.toggle("Log scale", key="train.log_y")
     smoothing = smoothing_column.slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="train.smoothing",
                                         help="exponential moving average of each curve; 0 shows the raw values")
@@ -135,11 +135,15 @@ def downloads(results: Mapping[str, Any], current: str) -> None:
     st.code(cli_command(config, "experiment.toml"), language="bash")
 
 
-COPY_BUTTON = """<div style="display:flex;align-items:center;gap:10px;font-family:'Source Sans Pro',sans-serif;
-font-size:15px;color:#1d2433">
+COPY_BUTTON = """<body style="margin:0">
+<div style="display:flex;align-items:center;gap:10px;font-family:'Source Sans Pro',sans-serif;font-size:15px;
+color:#1d2433">
 <button id="copy" type="button" title="Anyone who opens this link gets the same data set, tasks, model, strategy and
-settings" style="height:38px;padding:0 14px;border-radius:8px;border:1px solid rgba(49,51,63,0.2);background:#fff;
-cursor:pointer;font:inherit">🔗 Copy link</button>
+settings" style="display:flex;align-items:center;gap:6px;height:40px;padding:0 14px;border-radius:8px;
+border:1px solid rgba(49,51,63,0.2);background:#fff;color:inherit;cursor:pointer;font:inherit">
+<svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+<path d="M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7"/><path d="M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7"/>
+</svg>Copy link</button>
 <span id="done" role="status" aria-live="polite" style="color:#1a7f37"></span>
 </div>
 <script>
@@ -159,7 +163,8 @@ document.getElementById("copy").addEventListener("click", async () => {
   try { await navigator.clipboard.writeText(link); copied = true; } catch (error) { copied = fallback(); }
   done.textContent = copied ? "✓ Link copied" : "Could not copy: copy the address bar instead";
 });
-</script>"""
+</script>
+</body>"""
 
 
 def share_link(query: str) -> str:
