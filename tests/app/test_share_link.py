@@ -50,3 +50,11 @@ def test_a_link_naming_a_file_says_uploads_cannot_travel() -> None:
     assert not at.exception
     assert any("cannot travel in a link" in item.value for item in at.warning)
     assert at.session_state["config"]["train"]["epochs"] == 5
+
+
+def test_a_link_with_a_kept_epoch_setting_selects_it_in_the_menu() -> None:
+    wanted = ExperimentConfig().with_overrides(["train.select=high_progression.auc", "train.patience=5"])
+    at = open_app(query=to_query(wanted))
+    at.switch_page("pages/train.py").run()
+    assert not at.exception and at.selectbox(key="train.select").value == "high_progression.auc"
+    assert ExperimentConfig.from_dict(at.session_state["config"]) == wanted
