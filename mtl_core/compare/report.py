@@ -69,6 +69,28 @@ def delta_m_block(config: ExperimentConfig, table: Table, strategy: str) -> dict
     return delta_m_summary(values, strategy)
 
 
+def delta_m_gaps(config: ExperimentConfig, table: Table, strategy: str, seeds: Sequence[int]) -> list[str]:
+    """Why a seed whose runs both completed has no Δm%: a primary metric without a value, or a baseline of 0
+    (Δm% divides by it). Seeds whose runs did not complete are explained by ``notes`` already."""
+    remarks = []
+    for seed, mine, base in zip(seeds, table[strategy], table[STL], strict=True):
+        if mine is None or base is None or mine["status"] != "completed" or base["status"] != "completed":
+            continue
+        for task in config.tasks:
+            metric = str(task.metric)
+            ours, theirs = metric_value(mine, task.name, metric), metric_value(base, task.name, metric)
+            if ours is None or theirs is None:
+                which = strategy if ours is None else "single-task"
+                remarks.append(f"{strategy}, seed {seed}: {which} has no test {metric} for {task.name}; "
+                               f"left out of Δm%")
+                break
+            if theirs == 0:
+                remarks.append(f"{strategy}, seed {seed}: single-task {metric} of {task.name} is 0, and Δm% divides "
+                               f"by it; left out of Δm%")
+                break
+    return remarks
+
+
 def _present(values: Mapping[str, float | None]) -> dict[str, float]:
     return {key: value for key, value in values.items() if value is not None}
 
@@ -103,6 +125,7 @@ def build_summary(config: ExperimentConfig, seeds: Sequence[int], strategies: Se
         "delta_m_percent": {name: delta_m_block(config, table, name) for name in strategies},
         "verdicts": verdicts,
         "caution": seeds_caution(len(seeds)),
-        "notes": notes(config, table, seeds),
+        "notes": [*notes(config, table, seeds),
+                  *(remark for name in strategies for remark in delta_m_gaps(config, table, name, seeds))],
         "runs": run_records(table, seeds),
     }

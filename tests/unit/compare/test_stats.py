@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from scipy import stats as scipy_stats
 
 from mtl_core.compare import delta_m, delta_m_sentence, describe, paired, verdict
+from mtl_core.compare.report import build_summary
 from mtl_core.compare.stats import delta_m_summary, seeds_caution
+from mtl_core.config import ExperimentConfig
+from mtl_core.experiment import resolve
 
 STL_ACCURACY = [0.78, 0.79, 0.80, 0.77, 0.81]
 
@@ -132,3 +137,21 @@ def test_the_delta_m_sentence_counts_the_seeds_left_out() -> None:
     summary = delta_m_summary([1.5, None, None], "equal")
     assert summary["sentence"].endswith("(Δm% = +1.50 over 1 of 3 seeds; the others lack a value: see the notes)")
     assert delta_m_summary([1.5, 2.5], "equal")["sentence"].endswith("over 2 seeds)")
+
+
+def hand_run(mse: float | None, accuracy: float | None, seed: int) -> dict[str, Any]:
+    """A completed run's results as the runner returns them, with only the primary test metrics."""
+    return {"status": "completed", "reason": "", "duration_s": 1.0, "epochs_run": 3,
+            "config": {"train": {"seed": seed}},
+            "metrics": {"test": {"progression": {"mse": mse}, "high_progression": {"accuracy": accuracy}}}}
+
+
+def test_a_seed_without_delta_m_is_counted_and_explained_in_the_notes() -> None:
+    config = resolve(ExperimentConfig())  # diabetes: progression (mse) and high_progression (accuracy)
+    table = {"stl": [hand_run(3000.0, 0.7, 0), hand_run(3100.0, 0.0, 1), hand_run(3050.0, 0.72, 2)],
+             "equal": [hand_run(2900.0, 0.71, 0), hand_run(3000.0, 0.7, 1), hand_run(None, 0.7, 2)]}
+    summary = build_summary(config, [0, 1, 2], ["equal"], [], table)
+    assert "over 1 of 3 seeds" in summary["delta_m_percent"]["equal"]["sentence"]
+    assert summary["notes"] == [
+        "equal, seed 1: single-task accuracy of high_progression is 0, and Δm% divides by it; left out of Δm%",
+        "equal, seed 2: equal has no test mse for progression; left out of Δm%"]
