@@ -182,7 +182,7 @@ def test_compare_writes_the_summary_and_prints_table_delta_m_and_verdicts(tmp_pa
     lines = stdout.splitlines()
     assert lines[1].split() == ["method", "progression", "mse", "(↓)", "high_progression", "accuracy", "(↑)"]
     assert [line.split()[0] for line in lines[2:5]] == ["stl", "equal", "pcgrad"]
-    assert "than training each task alone" in stdout and "`high_progression`:" in stdout
+    assert "than training each task alone" in stdout and "\n  high_progression: " in stdout
     assert lines[-1] == f"results: {out}"
 
 
