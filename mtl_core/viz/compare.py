@@ -177,7 +177,7 @@ def _pixels(x: Sequence[float], y: Sequence[float],
     """Data coordinates as pixels of a ``PANEL_PX`` panel spanning ``extent`` (with plotly's margin of about 5 %)."""
     spans = []
     for axis, size in enumerate(PANEL_PX):
-        values = [float(point[axis]) for point in extent if point[axis] is not None]
+        values = [float(value) for point in extent if (value := point[axis]) is not None]
         low, high = (min(values), max(values)) if values else (0.0, 1.0)
         spans.append((low, (high - low) or 1.0, size))
     (x_low, x_span, width), (y_low, y_span, height) = spans
