@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
-from torch.autograd.graph import GradientEdge
+from torch.autograd.graph import GradientEdge, Node, get_gradient_edge
 
 from mtl_core.weighting.base import Jacobian
 
@@ -41,6 +41,10 @@ def split_gradients(losses: Tensor, rows: Sequence[int], parameters: Sequence[Te
     of the stack), so it visits that task's head only, not every task's head with a zero gradient.
     """
     starts = _task_starts(losses)
+    if len(parameters) == 1 and heads:
+        one_pass = _one_pass(losses, rows, parameters[0], heads, starts)
+        if one_pass is not None:
+            return one_pass
     wanted = set(rows)
     jacobian_rows: dict[int, Tensor] = {}
     head_grads: list[Tensor | None] = [None] * len(heads)
@@ -62,13 +66,61 @@ def split_gradients(losses: Tensor, rows: Sequence[int], parameters: Sequence[Te
     return torch.stack([jacobian_rows[task] for task in rows]), head_grads
 
 
-def _task_starts(losses: Tensor) -> list[Tensor | GradientEdge | None]:
+def _one_pass(losses: Tensor, rows: Sequence[int], representation: Tensor, heads: Sequence[Tensor],
+              starts: Sequence[GradientEdge | None]) -> tuple[Jacobian, list[Tensor | None]] | None:
+    """``split_gradients`` w.r.t. one tensor z in a single backward pass, when each task reaches z through
+    nodes of its own (its head): hooks on the nodes that feed z read each task's ∇_z L_t before they add up.
+
+    None when two tasks share a node on their way to z (then one pass cannot tell them apart).
+    """
+    target = get_gradient_edge(representation)
+    feeding: list[list[tuple[Node, int]]] = []  # per task: (node, input slot) pairs that feed z
+    owner: dict[Node, int] = {}
+    for task, start in enumerate(starts):
+        feeding.append([])
+        pending = [start.node] if start is not None else []
+        while pending:
+            node = pending.pop()
+            if node in owner:
+                if owner[node] != task:
+                    return None
+                continue
+            owner[node] = task
+            for slot, (following, number) in enumerate(node.next_functions):
+                if following is target.node and number == target.output_nr:
+                    feeding[task].append((node, slot))
+                elif following is not None and following is not target.node and owner.get(following) != task:
+                    pending.append(following)
+    captured: list[Tensor | None] = [None] * len(starts)
+
+    def capture(task: int, slot: int) -> Callable[[Sequence[Tensor | None], Sequence[Tensor | None]], None]:
+        def hook(grad_inputs: Sequence[Tensor | None], grad_outputs: Sequence[Tensor | None]) -> None:
+            grad, previous = grad_inputs[slot], captured[task]
+            if grad is not None:
+                captured[task] = grad if previous is None else previous + grad
+        return hook
+
+    handles = [node.register_hook(capture(task, slot)) for task in range(len(starts)) for node, slot in feeding[task]]
+    try:
+        outputs = [start for start in starts if start is not None]
+        grads = torch.autograd.grad(outputs, [representation, *heads], grad_outputs=[losses.new_ones(())] * len(outputs),
+                                    retain_graph=True, allow_unused=True) if outputs else [None] * (len(heads) + 1)
+    finally:
+        for handle in handles:
+            handle.remove()
+    zeros = torch.zeros_like(representation)
+    flat = [(grad if (grad := captured[task]) is not None else zeros).reshape(-1) for task in rows]
+    jacobian = torch.stack(flat) if flat else losses.new_zeros((0, representation.numel()))
+    return jacobian, list(grads[1:])
+
+
+def _task_starts(losses: Tensor) -> list[GradientEdge | None]:
     """Where each task's backward pass starts: its loss before ``torch.stack`` when the graph shows one."""
     node = losses.grad_fn
     if node is not None and type(node).__name__ == "StackBackward0" and len(node.next_functions) == len(losses):
         return [None if function is None else GradientEdge(function, number)
                 for function, number in node.next_functions]
-    return [loss if loss.requires_grad else None for loss in losses]
+    return [get_gradient_edge(loss) if loss.requires_grad else None for loss in losses]
 
 
 def _flat(grads: Sequence[Tensor | None], parameters: Sequence[Tensor], like: Tensor) -> Tensor:

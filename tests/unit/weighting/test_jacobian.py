@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -114,3 +115,25 @@ def test_split_gradients_also_work_on_losses_that_are_not_a_stack() -> None:
     assert torch.allclose(jacobian, task_gradients(losses, trunk), atol=1e-6)
     summed = torch.autograd.grad(losses.sum(), heads, retain_graph=True)
     assert all(torch.allclose(mine, theirs, atol=1e-6) for mine, theirs in zip(head_grads, summed, strict=True))
+
+
+def representation_losses(model: Tiny, x: torch.Tensor, shared_step: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Losses from the heads on z; with ``shared_step`` both heads read z through one common node."""
+    z = torch.tanh(model.trunk(x))
+    seen = z * 2.0 if shared_step else z
+    first = model.heads[0](seen).square().mean()
+    second = nn.functional.cross_entropy(model.heads[1](seen), torch.tensor([0, 1, 1, 0, 1]))
+    return torch.stack([first, second]), z
+
+
+@pytest.mark.parametrize("shared_step", [False, True])  # one pass with hooks; per-task passes
+def test_split_gradients_wrt_the_representation_match_the_per_task_gradients(shared_step: bool) -> None:
+    model, x = Tiny(), torch.randn(5, 3, generator=torch.Generator().manual_seed(3))
+    heads = list(model.heads.parameters())
+    for rows in ([0, 1], [1], []):
+        losses, z = representation_losses(model, x, shared_step)
+        jacobian, head_grads = split_gradients(losses, rows, [z], heads)
+        expected = task_gradients(losses[rows], [z]) if rows else torch.zeros(0, 20)
+        summed = torch.autograd.grad(losses.sum(), heads, retain_graph=True)
+        assert jacobian.shape == (len(rows), 20) and torch.allclose(jacobian, expected, atol=1e-6)
+        assert all(torch.allclose(mine, theirs, atol=1e-6) for mine, theirs in zip(head_grads, summed, strict=True))
