@@ -102,7 +102,7 @@ def test_a_diverged_run_is_reported_and_left_out(monkeypatch: pytest.MonkeyPatch
         return results
 
     monkeypatch.setattr(runs_module, "run_to_results", diverge_pcgrad_seed_1)
-    monkeypatch.setattr(runs_module, "_batched_trainer", lambda: None)  # one by one, through the patched runner
+    monkeypatch.setattr(runs_module, "together_reason", lambda configs: "one by one, through the patched runner")
     summary = compare(small_config(), seeds=2, strategies=["equal", "pcgrad"])
     block = summary["tasks"]["progression"]
     assert block["results"]["pcgrad"]["values"][1] is None and block["results"]["pcgrad"]["n"] == 1
