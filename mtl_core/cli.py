@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from mtl_core.config import load_config
 from mtl_core.errors import MTLError
 from mtl_core.experiment import Experiment
+from mtl_core.results import RunResults
 from mtl_core.registry import Registry
 from mtl_core.train import EpochEnded, Event, RunStarted
 
@@ -180,7 +181,7 @@ def command_run(args: argparse.Namespace) -> int:
         print_summary(results, out or Path(args.run_dir) / RESULTS_FILE, sys.stdout)
         if folder is not None:
             print(f"run folder: {folder.folder} (checkpoints/best.pt, train.log, config.toml)", file=sys.stdout)
-    return EXIT_DIVERGED if results["status"] == "diverged" else EXIT_OK
+    return EXIT_DIVERGED if results.status == "diverged" else EXIT_OK
 
 
 def fan_out(consumers: Sequence[Callable[[Event], None]]) -> Callable[[Event], None]:
@@ -227,17 +228,16 @@ def default_out(config_path: Path) -> Path:
     return folder / f"{config_path.stem}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
 
 
-def print_summary(results: dict[str, Any], out: Path, stream: TextIO) -> None:
+def print_summary(results: RunResults, out: Path, stream: TextIO) -> None:
     """Status, then one line per task with its test metrics, then where the results went."""
-    line = f"status: {results['status']}"
-    if results.get("reason"):
-        line += f" ({results['reason']})"
-    print(f"{line}; {results['epochs_run']} epochs in {results['duration_s']:.2f} s", file=stream)
-    if results.get("best_epoch") is not None:
-        select = results["config"]["train"]["select"]
-        print(f"best epoch: {results['best_epoch']} ({select} {results['best_value']:.4f}), evaluated below",
-              file=stream)
-    for task, values in results["metrics"].get("test", {}).items():
+    line = f"status: {results.status}"
+    if results.reason:
+        line += f" ({results.reason})"
+    print(f"{line}; {results.epochs_run} epochs in {results.duration_s:.2f} s", file=stream)
+    if results.best_epoch is not None and results.best_value is not None:
+        select = results.config["train"]["select"]
+        print(f"best epoch: {results.best_epoch} ({select} {results.best_value:.4f}), evaluated below", file=stream)
+    for task, values in results.metrics.get("test", {}).items():
         shown = "  ".join(f"{name} {value:.4f}" for name, value in values.items() if value is not None)
         print(f"test {task}: {shown}", file=stream)
     print(f"results: {out}", file=stream)

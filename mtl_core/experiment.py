@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import replace
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -16,14 +17,15 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.data import DATASETS, MTLDataset, build_dataset, default_tasks, load_data
 from mtl_core.errors import ConfigError
 from mtl_core.models import MTLModel, architecture_params
+from mtl_core.results import RunResults
 from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted, Trainer, together_reason, train_together
 from mtl_core.train.device import available_devices
 from mtl_core.train.selection import Selection, watch_for
 from mtl_core.weighting import create
 
 __all__ = [
-    "Experiment", "available_devices", "collect_results", "predictions_frame", "prepare", "replay_selection",
-    "resolve", "run_experiment", "run_to_results", "run_together", "together_reason",
+    "Experiment", "RunResults", "available_devices", "collect_results", "predictions_frame", "prepare",
+    "replay_selection", "resolve", "run_experiment", "run_to_results", "run_together", "together_reason",
 ]
 
 
@@ -71,8 +73,8 @@ class Experiment:
         """The run's events: RunStarted, one EpochEnded per epoch, RunEnded."""
         return self.trainer.run()
 
-    def results(self, on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
-        """Train and return the results dict (``collect_results``), passing each event to ``on_event``."""
+    def results(self, on_event: Callable[[Event], None] | None = None) -> RunResults:
+        """Train and return the results (``collect_results``), passing each event to ``on_event``."""
         return collect_results(self.config, self.events(), on_event)
 
 
@@ -83,8 +85,8 @@ def run_experiment(config: ExperimentConfig,
 
 
 def run_together(configs: Sequence[ExperimentConfig],
-                 should_stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:
-    """Train runs that differ only in ``train.seed`` together; one results dict per config, in order, with the
+                 should_stop: Callable[[], bool] | None = None) -> list[RunResults]:
+    """Train runs that differ only in ``train.seed`` together; one RunResults per config, in order, with the
     numbers ``run_to_results`` gives for each.
 
     The data set is loaded and preprocessed once; each result's ``duration_s`` is the wall time of the shared
@@ -101,15 +103,14 @@ def run_together(configs: Sequence[ExperimentConfig],
     started = time.perf_counter()
     histories = train_together([Trainer(resolve(config), dataset) for config in configs], should_stop)
     duration = time.perf_counter() - started
-    results = [collect_results(config, events) for config, events in zip(configs, histories, strict=True)]
-    for result in results:
-        result["duration_s"] = duration
-    return results
+    return [replace(collect_results(config, events), duration_s=duration)
+            for config, events in zip(configs, histories, strict=True)]
 
 
 def collect_results(config: ExperimentConfig, events: Iterable[Event],
-                    on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
-    """Consume events into the RESULTS.json structure: config, metrics, history, predictions, status.
+                    on_event: Callable[[Event], None] | None = None) -> RunResults:
+    """Consume events into a run's results (RESULTS.json: ``to_dict()``): config, metrics, history, predictions,
+    status.
 
     ``best_epoch`` and ``best_value`` (None without ``train.select``) come from replaying the
     history through the Selection the Trainer used, so they name the epoch whose weights were
@@ -131,20 +132,20 @@ def collect_results(config: ExperimentConfig, events: Iterable[Event],
             ended = event
     assert ended is not None, "a run always ends with RunEnded"
     selection = replay_selection(resolved, history)
-    return {
-        "config": resolved.to_dict(),
-        "status": ended.status,
-        "reason": ended.reason,
-        "epochs_run": ended.epochs_run,
-        "duration_s": time.perf_counter() - started,
-        "metrics": ended.metrics or {"val": {}, "test": {}},
-        "history": history,
-        "predictions": ended.predictions,
-        "best_epoch": selection.best_epoch_,
-        "best_value": selection.best_value_,
-        "run": {key: value for key, value in run_info.items() if key != "type"},
-        "environment": {"torch": torch.__version__, "python": platform.python_version()},
-    }
+    return RunResults(
+        config=resolved.to_dict(),
+        status=ended.status,
+        reason=ended.reason,
+        epochs_run=ended.epochs_run,
+        duration_s=time.perf_counter() - started,
+        metrics=ended.metrics or {"val": {}, "test": {}},
+        history=history,
+        predictions=ended.predictions,
+        best_epoch=selection.best_epoch_,
+        best_value=selection.best_value_,
+        run={key: value for key, value in run_info.items() if key != "type"},
+        environment={"torch": torch.__version__, "python": platform.python_version()},
+    )
 
 
 def replay_selection(config: ExperimentConfig, history: Iterable[dict[str, Any]]) -> Selection:
@@ -156,12 +157,12 @@ def replay_selection(config: ExperimentConfig, history: Iterable[dict[str, Any]]
 
 
 def run_to_results(config: ExperimentConfig, should_stop: Callable[[], bool] | None = None,
-                   on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
-    """Train one experiment and return its results dict."""
+                   on_event: Callable[[Event], None] | None = None) -> RunResults:
+    """Train one experiment and return its results."""
     return Experiment(config, should_stop).results(on_event)
 
 
-def predictions_frame(results: dict[str, Any]) -> pd.DataFrame:
+def predictions_frame(results: Mapping[str, Any]) -> pd.DataFrame:
     """The test predictions of a results dict as one long table: task, row, true, predicted (and probabilities).
 
     >>> predictions_frame({"predictions": {"y": {"row": [3], "true": [1.5], "pred": [1.25]}}}).to_dict("records")

@@ -303,7 +303,7 @@ class JobManager:
                 results.setdefault("status", "stopped" if job.stop.is_set() else "completed")
             else:
                 assert job.experiment is not None
-                results = job.experiment.results(on_event=lambda event: self._record(job, event))
+                results = job.experiment.results(on_event=lambda event: self._record(job, event)).to_dict()
         except MTLError as error:
             self._end(job, "failed", error=str(error))
         except Exception as error:  # a bug, not a user error: log it, and keep the page and the queue alive

@@ -31,6 +31,7 @@ from mtl_core.data import MTLDataset
 from mtl_core.errors import DataError
 from mtl_core.experiment import prepare
 from mtl_core.models import MTLModel
+from mtl_core.results import RunResults
 from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted
 from mtl_core.train.selection import Selection, watch_for
 from mtl_core.train.trainer import build_run_model
@@ -40,10 +41,11 @@ CHECKPOINT_FILE = "checkpoints/best.pt"
 RUN_FORMAT = 1
 
 
-def write_results(path: Path, results: dict[str, Any]) -> None:
-    """RESULTS.json: indented, strict JSON (no NaN)."""
+def write_results(path: Path, results: RunResults | dict[str, Any]) -> None:
+    """RESULTS.json (or a comparison's summary): indented, strict JSON (no NaN)."""
+    values = results.to_dict() if isinstance(results, RunResults) else results
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(values, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
 
 class RunFolder:
@@ -73,11 +75,11 @@ class RunFolder:
         """Pass an event to train.log."""
         self.log.update(event)
 
-    def finish(self, results: dict[str, Any], model: MTLModel) -> None:
+    def finish(self, results: RunResults, model: MTLModel) -> None:
         """Save the evaluated weights (none for a diverged run) and results.json."""
         checkpoint = self.folder / CHECKPOINT_FILE
         checkpoint.unlink(missing_ok=True)  # a diverged run leaves no weights, not an older run's
-        if results["status"] != "diverged":
+        if results.status != "diverged":
             torch.save({name: value.detach().cpu() for name, value in model.state_dict().items()}, checkpoint)
         write_results(self.folder / RESULTS_FILE, results)
 

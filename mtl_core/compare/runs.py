@@ -19,7 +19,7 @@ from mtl_core.weighting import STRATEGIES, create
 
 STL = "stl"  # the single-task baseline's name among the methods
 BASELINE_ARCHITECTURE = "single_task"
-Results: TypeAlias = dict[str, Any]  # run_to_results' dict
+Results: TypeAlias = Mapping[str, Any]  # a RunResults (what run_to_results returns) or its to_dict()
 Progress: TypeAlias = Callable[[int, int, str], None]  # (done runs, total runs, label of the last one)
 StopCheck: TypeAlias = Callable[[], bool]
 
@@ -129,7 +129,7 @@ def run_group(configs: Sequence[ExperimentConfig], should_stop: StopCheck | None
     if should_stop is not None and should_stop():
         return []
     if len(configs) > 1 and together_reason(configs) is None:
-        results = run_together(configs, should_stop)
+        results: list[Results] = list(run_together(configs, should_stop))
         for result in results:
             if on_result is not None:
                 on_result(result)
