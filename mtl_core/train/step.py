@@ -31,15 +31,22 @@ def gradient_based_grads(strategy: GradientStrategy, losses: Tensor, present: Se
     and its head's gradient together (``split_gradients``). Returns the implied task weights [T]
     (0 for absent tasks) or None.
     """
-    if getattr(strategy, "log_losses", False):  # DB-MTL (Lin et al., 2023): gradients of log L_t = ∇L_t / L_t
-        tiny = torch.finfo(losses.dtype).tiny
-        losses = torch.stack([loss.clamp_min(tiny).log() if labelled else loss
-                              for loss, labelled in zip(losses, present, strict=True)])  # absent: exactly 0, no log
     rows = [index for index, labelled in enumerate(present) if labelled]
     inputs = list(shared) if representation is None else [representation]
+    log_losses = getattr(strategy, "log_losses", False)  # DB-MTL (Lin et al., 2023): ∇ log L_t = ∇L_t / L_t
     if mode == "per_task":
-        jacobian, head_grads = split_gradients(losses, rows, inputs, heads)
+        scales = None
+        if log_losses:  # seed task t's pass with d log(max(L_t, tiny))/dL_t; an absent task keeps its plain 0
+            labelled = torch.tensor(present, device=losses.device)
+            detached = losses.detach()
+            log_slope = torch.where(detached >= torch.finfo(losses.dtype).tiny, 1.0 / detached, 0.0)
+            scales = torch.where(labelled, log_slope, 1.0)
+        jacobian, head_grads = split_gradients(losses, rows, inputs, heads, scales)
     else:
+        if log_losses:
+            tiny = torch.finfo(losses.dtype).tiny
+            losses = torch.stack([loss.clamp_min(tiny).log() if labelled else loss
+                                  for loss, labelled in zip(losses, present, strict=True)])  # absent: 0, no log
         jacobian = task_gradients(losses[rows], inputs, mode) if rows else losses.new_zeros((0, 0))
         head_grads = list(torch.autograd.grad(losses.sum(), list(heads), retain_graph=True, allow_unused=True))
     if rows:

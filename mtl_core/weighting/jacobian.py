@@ -31,18 +31,20 @@ def task_gradients(losses: Tensor, parameters: Sequence[Tensor], mode: str = "pe
     return torch.stack(rows)
 
 
-def split_gradients(losses: Tensor, rows: Sequence[int], parameters: Sequence[Tensor],
-                    heads: Sequence[Tensor]) -> tuple[Jacobian, list[Tensor | None]]:
+def split_gradients(losses: Tensor, rows: Sequence[int], parameters: Sequence[Tensor], heads: Sequence[Tensor],
+                    scales: Tensor | None = None) -> tuple[Jacobian, list[Tensor | None]]:
     """The Jacobian [len(rows), P] of the losses in ``rows`` w.r.t. ``parameters``, and ∇_heads Σ_t L_t.
 
     One backward pass per task gives both: its row (for the tasks in ``rows``) and its share of the
     heads' gradient, so no second pass through the heads is needed; the graph is kept. When ``losses``
     is a ``torch.stack`` of the task losses, each pass starts at that task's own loss (a GradientEdge
     of the stack), so it visits that task's head only, not every task's head with a zero gradient.
+    ``scales`` [T] seed each task's pass instead of 1: row t is then ∇(s_t L_t) (e.g. s_t = 1/L_t gives ∇ log L_t).
     """
     starts = _task_starts(losses)
+    seeds = list((torch.ones_like(losses) if scales is None else scales.to(losses)).unbind())
     if len(parameters) == 1 and heads:
-        one_pass = _one_pass(losses, rows, parameters[0], heads, starts)
+        one_pass = _one_pass(losses, rows, parameters[0], heads, starts, seeds)
         if one_pass is not None:
             return one_pass
     wanted = set(rows)
@@ -53,8 +55,7 @@ def split_gradients(losses: Tensor, rows: Sequence[int], parameters: Sequence[Te
         if start is None or not inputs:
             grads: Sequence[Tensor | None] = [None] * len(inputs)
         else:
-            grads = torch.autograd.grad(start, inputs, grad_outputs=losses.new_ones(()), retain_graph=True,
-                                        allow_unused=True)
+            grads = torch.autograd.grad(start, inputs, grad_outputs=seeds[task], retain_graph=True, allow_unused=True)
         if task in wanted:
             jacobian_rows[task] = _flat(grads[:len(parameters)], parameters, losses)
         for index, grad in enumerate(grads[len(grads) - len(heads):]):
@@ -67,7 +68,8 @@ def split_gradients(losses: Tensor, rows: Sequence[int], parameters: Sequence[Te
 
 
 def _one_pass(losses: Tensor, rows: Sequence[int], representation: Tensor, heads: Sequence[Tensor],
-              starts: Sequence[GradientEdge | None]) -> tuple[Jacobian, list[Tensor | None]] | None:
+              starts: Sequence[GradientEdge | None],
+              seeds: Sequence[Tensor]) -> tuple[Jacobian, list[Tensor | None]] | None:
     """``split_gradients`` w.r.t. one tensor z in a single backward pass, when each task reaches z through
     nodes of its own (its head): hooks on the nodes that feed z read each task's ∇_z L_t before they add up.
 
@@ -103,8 +105,9 @@ def _one_pass(losses: Tensor, rows: Sequence[int], representation: Tensor, heads
     handles = [node.register_hook(capture(task, slot)) for task in range(len(starts)) for node, slot in feeding[task]]
     try:
         outputs = [start for start in starts if start is not None]
-        grads = torch.autograd.grad(outputs, [representation, *heads], grad_outputs=[losses.new_ones(())] * len(outputs),
-                                    retain_graph=True, allow_unused=True) if outputs else [None] * (len(heads) + 1)
+        upstream = [seed for seed, start in zip(seeds, starts, strict=True) if start is not None]
+        grads = torch.autograd.grad(outputs, [representation, *heads], grad_outputs=upstream, retain_graph=True,
+                                    allow_unused=True) if outputs else [None] * (len(heads) + 1)
     finally:
         for handle in handles:
             handle.remove()

@@ -137,3 +137,14 @@ def test_split_gradients_wrt_the_representation_match_the_per_task_gradients(sha
         summed = torch.autograd.grad(losses.sum(), heads, retain_graph=True)
         assert jacobian.shape == (len(rows), 20) and torch.allclose(jacobian, expected, atol=1e-6)
         assert all(torch.allclose(mine, theirs, atol=1e-6) for mine, theirs in zip(head_grads, summed, strict=True))
+
+
+def test_scaled_passes_give_the_gradients_of_the_log_losses() -> None:
+    model, x = Tiny(), torch.randn(5, 3, generator=torch.Generator().manual_seed(4))
+    trunk, heads = list(model.trunk.parameters()), list(model.heads.parameters())
+    losses = model.losses(x)
+    jacobian, head_grads = split_gradients(losses, [0, 1], trunk, heads, scales=1.0 / losses.detach())
+    logs = losses.log()
+    assert torch.allclose(jacobian, task_gradients(logs, trunk), atol=1e-6)
+    summed = torch.autograd.grad(logs.sum(), heads, retain_graph=True)
+    assert all(torch.allclose(mine, theirs, atol=1e-6) for mine, theirs in zip(head_grads, summed, strict=True))
