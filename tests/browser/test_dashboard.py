@@ -77,7 +77,7 @@ def test_an_uploaded_csv_becomes_a_task_and_trains(app_url: str, page: Any, tmp_
     page.get_by_text("Upload a table").click()
     ready(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(table))
-    expect(page.get_by_text("Ready: 1 tasks")).to_be_visible(timeout=SETTLE_MS)
+    expect(page.get_by_text("Ready: 1 task,")).to_be_visible(timeout=SETTLE_MS)
     page.get_by_role("button", name="Train on this").click()
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
     expect(page.get_by_text("plants.csv")).to_be_visible(timeout=SETTLE_MS)
