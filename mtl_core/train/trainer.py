@@ -49,7 +49,11 @@ class _EpochTally:
 
 
 class Trainer:
-    """Trains one model on one MTLDataset as the config says; everything random comes from ``train.seed``."""
+    """Trains one model on one MTLDataset as the config says; everything random comes from ``train.seed``.
+
+    ``run()`` trains it alone; ``train_together`` trains several Trainers whose configs differ only in
+    ``train.seed`` in one loop, each exactly as alone.
+    """
 
     def __init__(self, config: ExperimentConfig, dataset: MTLDataset,
                  should_stop: Callable[[], bool] | None = None) -> None:
@@ -83,7 +87,8 @@ class Trainer:
             yield event
 
     def _start(self) -> RunStarted:
-        """Forget what a previous run learned (the strategy's state, the best epoch, the loss history)."""
+        """Forget what a previous run learned (the strategy's state, the best epoch, the loss history); the run's
+        RunStarted event."""
         self.strategy.reset()
         self.strategy.check_tasks(self.task_names)
         self.selection.reset()
@@ -127,7 +132,8 @@ class Trainer:
         self.tally = _EpochTally(zeros[0], zeros[1], zeros[2])
 
     def _train_batch(self, train: Split, start: int, batch: int, epoch: int) -> str | None:
-        """The losses of this run's next batch and their gradients (``_step``); why not when a loss is nan or inf."""
+        """The losses of this run's next batch and their gradients (``_step``); None, or why the run diverged when a
+        loss is nan or inf (then nothing is stepped)."""
         rows = self.order[start:start + batch] if self.order is not None else slice(None)
         targets = {name: value[rows] for name, value in train.targets.items()}
         masks = {name: value[rows] for name, value in train.masks.items()}
