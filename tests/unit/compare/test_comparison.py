@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -94,11 +95,11 @@ def test_paired_differences_and_delta_m_follow_the_per_seed_values(small: dict[s
 def test_a_diverged_run_is_reported_and_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
     real = runs_module.run_to_results
 
-    def diverge_pcgrad_seed_1(config: ExperimentConfig, should_stop: Any = None) -> dict[str, Any]:
+    def diverge_pcgrad_seed_1(config: ExperimentConfig, should_stop: Any = None) -> Any:
         results = real(config, should_stop)
         if config.strategy.name == "pcgrad" and config.train.seed == 1:
-            results.update(status="diverged", reason="loss of task 'progression' became nan at epoch 2",
-                           metrics={"val": {}, "test": {}})
+            return dataclasses.replace(results, status="diverged", metrics={"val": {}, "test": {}},
+                                       reason="loss of task 'progression' became nan at epoch 2")
         return results
 
     monkeypatch.setattr(runs_module, "run_to_results", diverge_pcgrad_seed_1)
