@@ -13,6 +13,7 @@ from mtl_core import viz
 from mtl_core.compare import study, study_runs
 from mtl_core.compare.settings import MAX_POINTS, MAX_SEEDS, ComparisonSettings
 from mtl_core.config import ExperimentConfig
+from mtl_core.data.uploads import upload_name
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
@@ -143,7 +144,7 @@ def task_count(config: ExperimentConfig) -> int:
 
 st.title("Compare")
 config = current_config()
-st.markdown(f"Experiment: **{config.data.source.split('/')[-1]}**, architecture **{config.model.architecture}**, "
+st.markdown(f"Experiment: **{upload_name(config.data.path) if config.data.path else config.data.source}**, architecture **{config.model.architecture}**, "
             f"{config.train.epochs} epochs, lr {config.train.lr:g} — set on the Data and Train pages.")
 one_task = task_count(config) == 1
 if one_task:

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from mtl_core.config import ExperimentConfig
+from mtl_core.data.uploads import upload_name
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
@@ -80,7 +81,7 @@ def data_line(config: ExperimentConfig) -> tuple[TaskSpec, ...]:
     except MTLError as error:
         st.error(str(error))
         return ()
-    source = config.data.path.split("/")[-1] if config.data.path else config.data.source
+    source = upload_name(config.data.path) if config.data.path else config.data.source
     described = ", ".join(f"**{task.name}** ({task.kind})" for task in tasks)
     st.markdown(f"Data: **{source}** · tasks: {described} · change them on the Data page")
     return tuple(tasks)
