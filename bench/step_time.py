@@ -4,8 +4,9 @@ The set-up is fixed: T regression tasks on an MLP trunk 32→256→256 (hard par
 head per task), batch 256, Adam, ``torch.set_num_threads(1)``. A step is the trainer's own step (the
 functions of ``mtl_core.train.step`` between ``zero_grad`` and ``optimizer.step``, with the same
 StepContext the trainer builds). Baseline and method steps alternate on the same batches in the same
-process, after a warm-up, and the ratio is median(method) / median(baseline). Gradient-based methods are
-timed in both spaces of their ``space`` hyper-parameter: rows w.r.t. the shared parameters, or w.r.t. the
+process, after a warm-up, and the ratio is median(method) / median(baseline), each step timed in the CPU
+time of its thread (``time.thread_time``), which other processes on a busy machine do not inflate.
+Gradient-based methods are timed in both spaces of their ``space`` hyper-parameter: rows w.r.t. the shared parameters, or w.r.t. the
 shared representation (one backward through the trunk), with the trainer's Jacobian mode (``per_task``;
 ``--modes`` adds ``batched``).
 """
@@ -131,9 +132,9 @@ def ratio(name: str, n_tasks: int, mode: str, warmup: int, repeats: int, space: 
         batch = batches[index % len(batches)]
         order = [(baseline, base_times), (method, method_times)]
         for setup, times in order if index % 2 == 0 else order[::-1]:  # alternate who goes first
-            start = time.perf_counter()
+            start = time.thread_time()  # CPU time of this thread: other work on the machine does not count
             train_step(setup, batch)
-            times.append(time.perf_counter() - start)
+            times.append(time.thread_time() - start)
     return statistics.median(method_times) / statistics.median(base_times)
 
 
@@ -218,7 +219,9 @@ def section(rows: list[dict[str, object]], tasks: Sequence[int], warmup: int, re
         "Step time of each registered strategy divided by the step time of a plain summed-loss step "
         f"(Σ_t L_t), same model and batches, same process: T regression tasks (T = {', '.join(map(str, tasks))}), "
         f"MLP trunk {IN_FEATURES}→{HIDDEN[0]}→{HIDDEN[1]} with one linear head per task, batch {BATCH}, Adam, "
-        f"{warmup} warm-up steps, then the median of {repeats} steps of each, baseline and method interleaved. "
+        f"{warmup} warm-up steps, then the median of {repeats} steps of each, baseline and method interleaved, "
+        "each step timed in CPU time of its thread (`time.thread_time`, one torch thread), so other work on a "
+        "shared machine adds little. "
         "A step is the trainer's (`mtl_core.train.step`), from zero_grad to the optimiser step. "
         "Gradient-based methods are timed in both spaces of their `space` hyper-parameter: `parameters` (a "
         "backward pass per task through the whole model) and `representation` (a backward pass per task "

@@ -1,4 +1,4 @@
-"""task_gradients and split_gradients: one row per task, equal to that task's own autograd gradient; write_direction stores it."""
+"""task_gradients, split_gradients: one row per task, that task's own autograd gradient; write_direction stores it."""
 
 from __future__ import annotations
 
