@@ -121,7 +121,7 @@ def _diabetes_table() -> pd.DataFrame:
 
 
 WINE_TASKS = (
-    TaskSpec(name="quality", column="quality", kind="regression", loss="mse"),
+    TaskSpec(name="quality", column="quality", kind="regression", loss="mse", standardize=True),
     TaskSpec(name="good", column="quality", kind="binary", threshold=6, loss="bce"),
 )
 WINE_CITATION = "Cortez et al., 2009, Decision Support Systems 47(4):547-553 (UCI Wine Quality, CC BY 4.0)"

@@ -45,7 +45,7 @@ register(DatasetSource(
     "good = quality >= 6, and the colour itself as a third task.",
     load=_wine_both,
     default_tasks=(
-        TaskSpec(name="quality", column="quality", kind="regression"),
+        TaskSpec(name="quality", column="quality", kind="regression", standardize=True),
         TaskSpec(name="good", column="quality", kind="binary", threshold=6),
         TaskSpec(name="colour", column="colour", kind="binary"),
     ),
