@@ -164,8 +164,9 @@ def summary(results: dict[str, dict[str, Any]]) -> str:
     for name, result in results.items():
         now, before = worst(result, result["default"]), worst(result, result["grid"][former])
         lines.append(f"| {name} | {now[0]} {now[1]:.2f} | {before[0]} {before[1]:.2f} |")
-    return "\n".join(lines) + ("\n\nThe former default is a point of the grid, scored on the same tasks (wine's quality "
-                                "standardized, as it now is by default).\n")
+    note = "The former default is a point of the grid, scored on the same tasks (wine's quality standardized, as " \
+        "it now is by default)."
+    return "\n".join(lines) + "\n\n" + note + "\n"
 
 
 def report(results: dict[str, dict[str, Any]], seeds: Sequence[int]) -> str:

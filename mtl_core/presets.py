@@ -3,8 +3,8 @@
 Each preset is a plain config dict (``ExperimentConfig.from_dict`` reads it) with a title and the
 question it answers. Each states its learning rate, width and weight decay, so its numbers do not move
 when a default does; the weight decay of each was chosen by two-seed runs of the preset with 0 and with
-the default 0.03 (the seed keeps its own 0: it is the seed's model). Importing this module loads no data and no PyTorch, so the first page can list
-the presets at once.
+the default 0.03 (the seed keeps its own 0: it is the seed's model). Importing this module loads no data
+and no PyTorch, so the first page can list the presets at once.
 
 >>> [preset.key for preset in PRESETS][:2]
 ['wine-seed', 'wine-gradnorm']

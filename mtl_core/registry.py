@@ -77,8 +77,9 @@ class Registry(Generic[T]):
         assert callable(entry), f"{self.kind} {name!r} is not callable; give the registry settings_of"
         return entry
 
-    def validate(self, name: str, values: Mapping[str, Any], prefix: str, *, common: Sequence[str] = ()) -> dict[str, Any]:
-        """The validated hyper-parameters of ``name``; ConfigError names ``<prefix>.<key>`` (see ``settings.validate``)."""
+    def validate(self, name: str, values: Mapping[str, Any], prefix: str, *,
+                 common: Sequence[str] = ()) -> dict[str, Any]:
+        """The validated hyper-parameters of ``name``; ConfigError names ``<prefix>.<key>`` (``settings.validate``)."""
         return settings.validate(self.settings_target(name), values, prefix, f"{self.kind} {name!r}", common=common)
 
     def schema(self, name: str) -> dict[str, Any]:

@@ -13,10 +13,10 @@ wrote (``strategy``, ``model``, ``data.params``); ``describe`` gives its JSON sc
 >>> def load(*, rows: Annotated[int, Field(ge=10, description="how many rows")] = 100) -> None: ...
 >>> validate(load, {"rows": 20}, "data.params", "data set 'toy'")
 {'rows': 20}
->>> validate(load, {"rwos": 20}, "data.params", "data set 'toy'")
+>>> validate(load, {"rwos": 20}, "data.params", "data set 'toy'")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-mtl_core.errors.ConfigError: data.params.rwos: data set 'toy' has no such hyper-parameter. Did you mean 'rows'? It takes: rows
+mtl_core.errors.ConfigError: data.params.rwos: data set 'toy' has no such hyper-parameter. Did you mean 'rows'? ...
 """
 
 from __future__ import annotations

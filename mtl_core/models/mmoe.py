@@ -67,7 +67,7 @@ class MMoE(MTLModel):
     """
 
     def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig, *,
-                 n_experts: Annotated[int, Field(ge=1, le=64, description="E, the experts every task's gate mixes")] = 4,
+                 n_experts: Annotated[int, Field(ge=1, le=64, description="E, the experts each task's gate mixes")] = 4,
                  tower_hidden: TowerHidden = ()) -> None:
         super().__init__(heads)
         experts, widths = zip(*(build_trunk(settings, input_shape) for _ in range(n_experts)), strict=True)

@@ -54,6 +54,8 @@ def prior_penalty(stacked: Stacked, means: list[Tensor], variance: float) -> Ten
 
 Penalty = Literal["l2", "trace_norm", "graph", "shared_prior"]
 Graph = tuple[tuple[Annotated[float, Field(ge=0.0)], ...], ...]  # A, [T, T]
+GraphSetting = Annotated[Graph | None, Field(
+    description="graph penalty: A, symmetric, a row and a column per task, in task order; empty: 1 off the diagonal")]
 
 
 @ARCHITECTURES.register("soft_sharing")
@@ -79,8 +81,7 @@ class SoftSharing(MTLModel):
                  lam: Annotated[float, Field(ge=0.0, description="λ, the weight of the penalty; 0: independent "
                                                                  "networks")] = 0.01,
                  penalty: Annotated[Penalty, Field(description="Ω, how the tasks' trunks are tied")] = "l2",
-                 graph: Annotated[Graph | None, Field(description="graph penalty: A, symmetric, one row and column "
-                                                                  "per task in task order; empty: 1 off the diagonal")] = None,
+                 graph: GraphSetting = None,
                  prior_variance: Annotated[float, Field(gt=0.0, description="σ² of the shared prior")] = 1.0) -> None:
         super().__init__(heads)
         if graph is not None and penalty != "graph":

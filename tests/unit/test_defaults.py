@@ -12,7 +12,7 @@ BEST_DIABETES_R2 = 0.550
 
 def test_the_default_config_on_diabetes_is_within_ten_percent_of_the_best_grid_point() -> None:
     config = ExperimentConfig()
-    assert config.data.source == "diabetes" and config.train.epochs == 100  # what `mtl_core run` with an empty file runs
+    assert config.data.source == "diabetes" and config.train.epochs == 100  # `mtl_core run` with an empty file
     results = run_to_results(config.with_overrides(["train.device=cpu", "train.threads=1"]))  # one core: seconds
     assert results["status"] == "completed"
     assert results["metrics"]["test"]["progression"]["r2"] >= 0.9 * BEST_DIABETES_R2

@@ -12,12 +12,15 @@ from mtl_core.errors import ConfigError
 from mtl_core.settings import describe, hparam_model, hparam_names, validate
 
 
+Weight = Annotated[float, Field(ge=0.0)]
+
+
 class Toy:
     """An architecture-like class: three inputs of the call, then its hyper-parameters."""
 
     def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: object, *,
                  n_experts: Annotated[int, Field(ge=1, le=64, description="experts")] = 4,
-                 weights: list[Annotated[float, Field(ge=0.0)]] | dict[str, Annotated[float, Field(ge=0.0)]] | None = None,
+                 weights: list[Weight] | dict[str, Weight] | None = None,
                  graph: tuple[tuple[Annotated[float, Field(ge=0.0)], ...], ...] | None = None,
                  mode: Literal["a", "b"] = "a", size: int | str = 1) -> None:
         pass
@@ -61,8 +64,9 @@ def test_keys_of_the_same_section_taken_elsewhere_are_suggested_and_listed() -> 
     with pytest.raises(ConfigError) as caught:
         validate(Toy, {"hiden": [8]}, "model", "architecture 'toy'", common=["architecture", "hidden"])
     message = str(caught.value)
-    assert "Did you mean 'hidden'?" in message and message.endswith("It takes: n_experts, weights, graph, mode, size, besides the keys [model] always "
-                                                   "takes: architecture, hidden")
+    assert "Did you mean 'hidden'?" in message
+    assert message.endswith("It takes: n_experts, weights, graph, mode, size, besides the keys [model] always takes: "
+                            "architecture, hidden")
 
 
 def test_a_bad_value_names_key_value_and_the_limit() -> None:

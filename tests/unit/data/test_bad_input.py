@@ -84,11 +84,12 @@ def test_class_seen_only_in_validation_rows_is_named_like_a_test_only_one() -> N
     table["k"] = np.arange(60) % 3
     task = TaskSpec(name="k", column="k", kind="multiclass")
     settings = {"stratify": False, "split_seed": 3, "val_size": 0.2}
-    val_rows = build_dataset(table, (task,), DataConfig(**settings), "t.csv").val.rows  # unstratified: labels do not move rows
+    val_rows = build_dataset(table, (task,), DataConfig(**settings), "t.csv").val.rows  # unstratified: fixed rows
     table.loc[val_rows[0], "k"] = 9  # a class that exists only in the validation split
     with pytest.raises(DataError) as caught:
         build(table, task, **settings)
-    assert str(caught.value).startswith("task 'k': class '9' appears in the validation split of t.csv but never in training")
+    assert str(caught.value).startswith("task 'k': class '9' appears in the validation split of t.csv but never in "
+                                        "training")
 
 
 def test_entirely_missing_feature_column_is_named() -> None:
