@@ -213,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[name] = measure(name, seeds, cache.get(name, {}) if cache.get("seeds") == seeds else {})
         print(f"{name}: {results[name]['seconds']:.0f} s", flush=True)
         if args.cache:
+            args.cache.parent.mkdir(parents=True, exist_ok=True)
             args.cache.write_text(json.dumps({**cache, **results, "seeds": seeds}, indent=1))
     text = report(results, seeds)
     if not args.no_write:
