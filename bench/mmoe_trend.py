@@ -77,7 +77,7 @@ def run_all(seeds: int) -> Results:
 
 def label_correlation(correlation: float, seeds: int) -> float:
     """Mean Pearson correlation of y1 and y2 over the seeds' data sets (the sines lower it below p)."""
-    tables = [mmoe_table(MMoEParams(correlation=correlation, seed=seed)) for seed in range(seeds)]
+    tables = [mmoe_table(correlation=correlation, seed=seed) for seed in range(seeds)]
     return float(np.mean([np.corrcoef(table["y1"], table["y2"])[0, 1] for table in tables]))
 
 

@@ -14,6 +14,7 @@ from mtl_core.config import ExperimentConfig, ModelConfig
 from mtl_core.errors import ConfigError
 from mtl_core.experiment import run_to_results, run_together, together_reason
 from mtl_core.models import ARCHITECTURES
+from mtl_core.settings import hparam_names
 from mtl_core.tasks import metrics_for
 from mtl_core.weighting import STRATEGIES, create
 
@@ -101,8 +102,7 @@ def baseline_config(config: ExperimentConfig) -> ExperimentConfig:
 
     Settings of the config's architecture that ``single_task`` does not take (mmoe's ``n_experts``) are dropped.
     """
-    params = getattr(ARCHITECTURES.get(BASELINE_ARCHITECTURE), "Params", None)
-    accepted = set(ModelConfig.model_fields) | set(getattr(params, "model_fields", {}))
+    accepted = set(ModelConfig.model_fields) | set(hparam_names(ARCHITECTURES.get(BASELINE_ARCHITECTURE)))
     model = {key: value for key, value in config.model.model_dump(mode="json").items() if key in accepted}
     return _replaced(config, model={**model, "architecture": BASELINE_ARCHITECTURE}, strategy={"name": "equal"})
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mtl_core import weighting
-from mtl_core.config import ExperimentConfig, load_config, parse_value
+from mtl_core.config import ExperimentConfig, ModelConfig, TrainConfig, load_config, parse_value
 from mtl_core.data import DATASETS
 from mtl_core.models import ARCHITECTURES
 from mtl_core.share import SharedSetup, cli_command, from_query, query_string, to_query
@@ -116,12 +116,12 @@ BAD_LINKS: list[tuple[dict[str, str], str, Any]] = [
     ({"model.architecture": "mmeo"}, "model.architecture", lambda c: c.model.architecture == "mmoe"),
     ({"model.architecture": "mmoe", "model.n_experts": "0"}, "model.n_experts", lambda c: c.model.hparams == {}),
     ({"model.architecture": "mmoe", "model.n_expert": "3"}, "model.n_expert", lambda c: c.model.hparams == {}),
-    ({"model.hidden": "abc"}, "model.hidden", lambda c: c.model.hidden == (64, 64)),
-    ({"model.hidden": "[0, 4]"}, "model.hidden", lambda c: c.model.hidden == (64, 64)),
+    ({"model.hidden": "abc"}, "model.hidden", lambda c: c.model.hidden == ModelConfig().hidden),
+    ({"model.hidden": "[0, 4]"}, "model.hidden", lambda c: c.model.hidden == ModelConfig().hidden),
     ({"train.optimizer": "adma"}, "train.optimizer", lambda c: c.train.optimizer == "adam"),
     ({"train.device": "quantum"}, "train.device", lambda c: c.train.device == "auto"),
     ({"train.patience": "3"}, "train.patience", lambda c: c.train.patience is None),
-    ({"train.lr": "1e999"}, "train.lr", lambda c: c.train.lr == 0.01),
+    ({"train.lr": "1e999"}, "train.lr", lambda c: c.train.lr == TrainConfig().lr),
     ({"train.epoch": "5"}, "train.epochs", lambda c: c.train.epochs == 100),
     ({"data.dataset": "mmoe-synthetic", "data.params.n_rows": "1"}, "data.params.n_rows",
      lambda c: c.data.params == {"n_rows": 10}),
