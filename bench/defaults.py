@@ -29,8 +29,7 @@ import torch
 
 from mtl_core import data
 from mtl_core.config import ExperimentConfig
-from mtl_core.experiment import collect_results, prepare
-from mtl_core.train import Trainer
+from mtl_core.experiment import prepare, run_to_results, run_together, together_reason
 
 LRS = (0.001, 0.003, 0.01)
 HIDDEN = ((32,), (64, 64), (128, 128))
@@ -84,11 +83,10 @@ def label(point: dict[str, Any]) -> str:
 
 
 def scores(config: ExperimentConfig, dataset: Any, seeds: Sequence[int]) -> Scores:
-    """Each task's metric, mean over ``seeds`` (``train.seed``), on the dataset prepared once."""
-    runs = []
-    for seed in seeds:
-        seeded = config.model_copy(update={"train": config.train.model_copy(update={"seed": seed})})
-        runs.append(collect_results(seeded, Trainer(seeded, dataset).run())["metrics"]["test"])
+    """Each task's metric, mean over ``seeds`` (``train.seed``); the seeds train together where they may."""
+    seeded = [config.model_copy(update={"train": config.train.model_copy(update={"seed": seed})}) for seed in seeds]
+    results = run_together(seeded) if together_reason(seeded) is None else [run_to_results(item) for item in seeded]
+    runs = [result.metrics["test"] for result in results]
     kinds = {task.name: task.kind for task in dataset.tasks}
     return {task: statistics.fmean(run[task][metric_of(kind)] for run in runs) for task, kind in kinds.items()}
 

@@ -14,7 +14,10 @@ from mtl_core.models.trunks import build_trunk, last_layer_parameters
 
 @ARCHITECTURES.register("hps")
 class HardParameterSharing(MTLModel):
-    """h = trunk(x) shared by all tasks; ŷ_t = head_t(h). The seed's two-head wine model is this."""
+    """h = trunk(x) shared by all tasks; ŷ_t = head_t(h).
+
+    The two-head wine model the project started from (one trunk, a quality and a good/not-good head) is this.
+    """
 
     def __init__(self, input_shape: tuple[int, ...], heads: dict[str, int], settings: ModelConfig) -> None:
         super().__init__(heads)

@@ -15,7 +15,10 @@ from mtl_core.weighting.registry import STRATEGIES
 
 @STRATEGIES.register("equal")
 class Equal(LossWeighting):
-    """Every task weighs 1: total = Σ_t L_t (the seed's "simple sum of losses")."""
+    """Every task weighs 1: total = Σ_t L_t, the plain sum of the task losses.
+
+    This is the "simple sum of losses" of the two-head wine model the project started from.
+    """
 
     claims = frozenset({"task_order_invariant"})
 
