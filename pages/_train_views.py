@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -14,6 +13,7 @@ from mtl_core import viz
 from mtl_core.config import ExperimentConfig
 from mtl_core.experiment import predictions_frame
 from mtl_core.jobs import JobSnapshot, job_manager
+from mtl_core.results import RunResults
 from mtl_core.share import cli_command
 from mtl_core.viz.training import overfitting_note
 from pages._state import UPLOAD_NOTE
@@ -76,33 +76,33 @@ def shown(table: Any) -> Any:
     return table.map(lambda value: "–" if math.isnan(value) else f"{value:.4g}")
 
 
-def results_section(results: Mapping[str, Any], current: str) -> None:
+def results_section(results: RunResults, current: str) -> None:
     """Why the run ended, the test metrics, a plot per task, the downloads and the command that repeats it."""
-    if results["status"] == "diverged":
-        st.warning(f"The run diverged: {results['reason']}. Its history is kept above; try a smaller learning rate.")
-    elif results["status"] == "stopped":
-        st.info(f"The run was {results['reason'] or 'stopped'}; the model as it was then is evaluated below.")
+    if results.status == "diverged":
+        st.warning(f"The run diverged: {results.reason}. Its history is kept above; try a smaller learning rate.")
+    elif results.status == "stopped":
+        st.info(f"The run was {results.reason or 'stopped'}; the model as it was then is evaluated below.")
     st.subheader("Test metrics")
     st.caption(evaluated_epoch(results))
-    table = shown(viz.metrics_table(results["metrics"]["test"]))
+    table = shown(viz.metrics_table(results.metrics["test"]))
     right = {name: st.column_config.TextColumn(alignment="right") for name in table.columns}
     st.dataframe(table, column_config=right, key="train.metrics")
     task_plots(results)
     downloads(results, current)
 
 
-def evaluated_epoch(results: Mapping[str, Any]) -> str:
+def evaluated_epoch(results: RunResults) -> str:
     """Which epoch's model the test metrics are of: the one ``train.select`` kept, or the last."""
-    select = (results.get("config") or {}).get("train", {}).get("select")
-    if results.get("best_epoch") is not None and select:
-        return (f"The model of epoch {results['best_epoch']}, the best by {select} "
+    select = results.config.get("train", {}).get("select")
+    if results.best_epoch is not None and select:
+        return (f"The model of epoch {results.best_epoch}, the best by {select} "
                 f"(dotted line on the losses), evaluated on the test split.")
     return "The model of the last epoch, evaluated on the test split (no best epoch is kept: see More training settings)."
 
 
-def task_plots(results: Mapping[str, Any]) -> None:
+def task_plots(results: RunResults) -> None:
     """Predicted vs true for each regression task; confusion matrix and ROC for each classification task."""
-    predictions = results.get("predictions") or {}
+    predictions = results.predictions
     regression = [name for name in viz.regression_tasks(results) if name in predictions]
     if regression:
         st.subheader("Predicted vs true (test split)")
@@ -117,16 +117,16 @@ def task_plots(results: Mapping[str, Any]) -> None:
         right.plotly_chart(viz.roc_figure(predictions[name], name), key=f"train.roc.{name}")
 
 
-def downloads(results: Mapping[str, Any], current: str) -> None:
+def downloads(results: RunResults, current: str) -> None:
     """Config (TOML), results (JSON), predictions (CSV), weights (.pt), and the equivalent command line."""
-    config = ExperimentConfig.from_dict(results["config"])
+    config = ExperimentConfig.from_dict(results.config)
     st.subheader("Take it with you")
     row = st.columns(4)
     row[0].download_button("Config (TOML)", config.to_toml(), "experiment.toml", "application/toml",
                            key="train.download.config")
-    row[1].download_button("Results (JSON)", json.dumps(results, indent=1), "results.json", "application/json",
+    row[1].download_button("Results (JSON)", json.dumps(results.to_dict(), indent=1), "results.json", "application/json",
                            key="train.download.results")
-    row[2].download_button("Predictions (CSV)", predictions_frame(dict(results)).to_csv(index=False),
+    row[2].download_button("Predictions (CSV)", predictions_frame(results.to_dict()).to_csv(index=False),
                            "predictions.csv", "text/csv", key="train.download.predictions")
     weights = job_manager().weights(current)
     row[3].download_button("Model weights (.pt)", weights or b"", "weights.pt", "application/octet-stream",

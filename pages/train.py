@@ -12,6 +12,7 @@ from mtl_core.data.uploads import upload_name
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
+from mtl_core.results import RunResults
 from mtl_core.tasks import TaskSpec
 from pages._state import current_config, job_id, live_rows, set_config, set_job_id, sync_link
 from pages._train_views import live_charts, progress_line, results_section, share_box
@@ -69,7 +70,7 @@ def live_panel(polling: bool) -> None:
     if snapshot.error is not None:
         st.error(f"The run failed: {snapshot.error}")
     if snapshot.results is not None:
-        results_section(snapshot.results, snapshot.job_id)
+        results_section(RunResults.from_dict(snapshot.results), snapshot.job_id)
     if polling and not snapshot.active:
         st.rerun()  # the run has ended: redraw the whole page, so the buttons follow and polling stops
 
@@ -94,9 +95,9 @@ def select_options(tasks: tuple[TaskSpec, ...]) -> list[str]:
 
 def best_epoch_of(snapshot: JobSnapshot | None) -> int | None:
     """The epoch ``train.select`` kept in an ended run (results' ``best_epoch``), else None."""
-    results = snapshot.results if snapshot is not None else None
-    value = results.get("best_epoch") if results is not None else None
-    return int(value) if value is not None else None
+    if snapshot is None or snapshot.results is None:
+        return None
+    return RunResults.from_dict(snapshot.results).best_epoch
 
 
 st.title("Train")

@@ -66,5 +66,5 @@ def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS
     config = with_metrics(config, extra)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names}}
     table = run_methods(groups, seed_values, should_stop, on_progress)
-    stopped = any(results is None or results["status"] == "stopped" for column in table.values() for results in column)
+    stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     return build_summary(config, seed_values, names, extra, table, stopped)

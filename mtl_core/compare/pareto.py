@@ -139,6 +139,6 @@ def pareto(config: ExperimentConfig, points: int = DEFAULT_POINTS, seeds: int | 
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names},
               **{weights_label(point): static_config(config, point) for point in weights}}
     table = run_methods(groups, seed_values, should_stop, on_progress)
-    stopped = any(results is None or results["status"] == "stopped" for column in table.values() for results in column)
+    stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     return {"status": "stopped" if stopped else "completed", "seeds": seed_values, "strategies": names,
             "config": config.to_dict(), **front_summary(config, weights, names, table, seed_values)}

@@ -33,9 +33,9 @@ def check_tasks(config: ExperimentConfig) -> None:
 
 def metric_value(results: Results | None, task: str, metric: str) -> float | None:
     """A test metric of one run, or None when the run did not complete (diverged, stopped, not run)."""
-    if results is None or results["status"] != "completed":
+    if results is None or results.status != "completed":
         return None
-    value = results["metrics"].get("test", {}).get(task, {}).get(metric)
+    value = results.metrics.get("test", {}).get(task, {}).get(metric)
     return None if value is None else float(value)
 
 
@@ -74,7 +74,7 @@ def delta_m_gaps(config: ExperimentConfig, table: Table, strategy: str, seeds: S
     (Δm% divides by it). Seeds whose runs did not complete are explained by ``notes`` already."""
     remarks = []
     for seed, mine, base in zip(seeds, table[strategy], table[STL], strict=True):
-        if mine is None or base is None or mine["status"] != "completed" or base["status"] != "completed":
+        if mine is None or base is None or mine.status != "completed" or base.status != "completed":
             continue
         for task in config.tasks:
             metric = str(task.metric)
@@ -102,9 +102,9 @@ def notes(config: ExperimentConfig, table: Table, seeds: Sequence[int]) -> list[
         for seed, results in zip(seeds, column, strict=True):
             if results is None:
                 remarks.append(f"{method}, seed {seed}: not run (the comparison was stopped); left out")
-            elif results["status"] != "completed":
-                reason = f" ({results['reason']})" if results.get("reason") else ""
-                remarks.append(f"{method}, seed {seed}: {results['status']}{reason}; left out of the statistics")
+            elif results.status != "completed":
+                reason = f" ({results.reason})" if results.reason else ""
+                remarks.append(f"{method}, seed {seed}: {results.status}{reason}; left out of the statistics")
     if config.model.dropout > 0 or config.train.clip_grad_norm is not None:
         remarks.append("single-task baseline: with dropout or train.clip_grad_norm its per-task networks share a "
                        "random stream or a clipping norm, so it is not exactly T separate one-task runs")

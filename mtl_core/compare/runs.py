@@ -14,13 +14,14 @@ from mtl_core.config import ExperimentConfig, ModelConfig
 from mtl_core.errors import ConfigError
 from mtl_core.experiment import run_to_results, run_together, together_reason
 from mtl_core.models import ARCHITECTURES
+from mtl_core.results import RunResults
 from mtl_core.settings import hparam_names
 from mtl_core.tasks import metrics_for
 from mtl_core.weighting import STRATEGIES, create
 
 STL = "stl"  # the single-task baseline's name among the methods
 BASELINE_ARCHITECTURE = "single_task"
-Results: TypeAlias = Mapping[str, Any]  # a RunResults (what run_to_results returns) or its to_dict()
+Results: TypeAlias = RunResults  # what run_to_results returns
 Progress: TypeAlias = Callable[[int, int, str], None]  # (done runs, total runs, label of the last one)
 StopCheck: TypeAlias = Callable[[], bool]
 
@@ -175,9 +176,9 @@ def run_methods(groups: Mapping[str, ExperimentConfig], seeds: Sequence[int], sh
 
 def run_records(table: Mapping[str, Sequence[Results | None]], seeds: Sequence[int]) -> list[dict[str, Any]]:
     """One entry per run that happened: method, seed, status, reason, duration, test metrics and the config."""
-    return [{"method": method, "seed": seed, "status": results["status"], "reason": results.get("reason", ""),
-             "duration_s": results["duration_s"], "epochs_run": results.get("epochs_run"),
-             "test": results["metrics"].get("test", {}), "config": results["config"]}
+    return [{"method": method, "seed": seed, "status": results.status, "reason": results.reason,
+             "duration_s": results.duration_s, "epochs_run": results.epochs_run,
+             "test": results.metrics.get("test", {}), "config": results.config}
             for method, column in table.items() for seed, results in zip(seeds, column, strict=True)
             if results is not None]
 

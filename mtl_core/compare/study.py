@@ -53,7 +53,7 @@ def study(config: ExperimentConfig, seeds: int | Sequence[int] = 5, strategies: 
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names},
               **{weights_label(point): static_config(config, point) for point in weights}}
     table = run_methods(groups, seed_values, should_stop, on_progress)
-    stopped = any(results is None or results["status"] == "stopped" for column in table.values() for results in column)
+    stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     status = "stopped" if stopped else "completed"
     chosen = {method: table[method] for method in (STL, *names)}
     front = None

@@ -12,6 +12,7 @@ from mtl_core.compare.report import build_summary
 from mtl_core.compare.stats import delta_m_summary, seeds_caution
 from mtl_core.config import ExperimentConfig
 from mtl_core.experiment import resolve
+from mtl_core.results import RunResults
 
 STL_ACCURACY = [0.78, 0.79, 0.80, 0.77, 0.81]
 
@@ -139,11 +140,12 @@ def test_the_delta_m_sentence_counts_the_seeds_left_out() -> None:
     assert delta_m_summary([1.5, 2.5], "equal")["sentence"].endswith("over 2 seeds)")
 
 
-def hand_run(mse: float | None, accuracy: float | None, seed: int) -> dict[str, Any]:
+def hand_run(mse: float | None, accuracy: float | None, seed: int) -> RunResults:
     """A completed run's results as the runner returns them, with only the primary test metrics."""
-    return {"status": "completed", "reason": "", "duration_s": 1.0, "epochs_run": 3,
-            "config": {"train": {"seed": seed}},
-            "metrics": {"test": {"progression": {"mse": mse}, "high_progression": {"accuracy": accuracy}}}}
+    return RunResults.from_dict({
+        "status": "completed", "reason": "", "duration_s": 1.0, "epochs_run": 3, "history": [],
+        "config": {"train": {"seed": seed}},
+        "metrics": {"test": {"progression": {"mse": mse}, "high_progression": {"accuracy": accuracy}}}})
 
 
 def test_a_seed_without_delta_m_is_counted_and_explained_in_the_notes() -> None:
