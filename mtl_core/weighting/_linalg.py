@@ -152,10 +152,84 @@ def dual_cone_weights(gram: Gram, targets: NDArray[np.float64], norm_eps: float 
 
 
 def _solve(matrix: np.ndarray, lower: np.ndarray) -> np.ndarray:
-    """argmin_{v ≥ u} vᵀ M v for each row u of ``lower``: with M = RᵀR and x = v − u, min_{x ≥ 0} ‖Rx + Ru‖²."""
+    """argmin_{v ≥ u} vᵀ M v for each row u of ``lower``: with M = RᵀR and x = v − u, min_{x ≥ 0} ‖Rx + Ru‖².
+
+    All rows are first solved together on the normal equations (``_solve_together``); a row whose answer does
+    not meet the optimality conditions to round-off (a singular or ill-conditioned passive set) is solved again
+    on its own by the active-set method on the factor R, which copes with any M.
+    """
+    solved, settled = _solve_together(matrix, lower)
+    if settled.all():
+        return solved
     eigenvalues, eigenvectors = np.linalg.eigh(matrix)
     factor = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * eigenvectors.T
-    return np.stack([bound + _nonnegative_least_squares(factor, -factor @ bound) for bound in lower])
+    for row in np.flatnonzero(~settled):
+        solved[row] = lower[row] + _nonnegative_least_squares(factor, -factor @ lower[row])
+    return solved
+
+
+_KKT = 1e-11  # optimality conditions are met when every multiplier is ≥ −_KKT·scale, and ≤ _KKT·scale where x > 0
+
+
+def _solve_together(matrix: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lawson & Hanson's active-set steps for every row of ``lower`` at once, each passive set's least squares
+    by its normal equations (M_PP x_P = −(M u)_P, one batched solve); returns v and which rows provably reached
+    the optimum (KKT: M v ≥ 0, (M v)_i = 0 where x_i > 0, x ≥ 0), so that the others can be solved again."""
+    count, size = lower.shape
+    shift = lower @ matrix  # row k: (M u_k)ᵀ, M symmetric
+    solution, passive = np.zeros_like(lower), np.zeros(lower.shape, dtype=bool)
+    moving = np.ones(count, dtype=bool)
+    try:
+        for _ in range(3 * size + 10):
+            gradient = -(shift + solution @ matrix)  # −½ ∇ of (u + x)ᵀ M (u + x)
+            entering = np.where(passive, -np.inf, gradient)
+            moving &= entering.max(axis=1) > _KKT * _scale(matrix, lower + solution)
+            if not moving.any():
+                break
+            passive[moving, entering[moving].argmax(axis=1)] = True
+            solution, passive = _passive_steps(matrix, shift, solution, passive, moving)
+    except np.linalg.LinAlgError:
+        return lower.copy(), np.zeros(count, dtype=bool)
+    solved = lower + solution
+    return solved, _optimal(matrix, solved, solution)
+
+
+def _passive_steps(matrix: np.ndarray, shift: np.ndarray, solution: np.ndarray, passive: np.ndarray,
+                   moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lawson & Hanson's inner loop for the rows in ``moving``, all at once."""
+    stepping = moving.copy()
+    for _ in range(solution.shape[1] + 1):
+        both = passive[:, :, None] & passive[:, None, :]
+        systems = np.where(both, matrix, 0.0) + np.eye(len(matrix)) * ~passive[:, :, None]
+        trial = np.linalg.solve(systems, np.where(passive, -shift, 0.0)[:, :, None])[:, :, 0]
+        negative = passive & (trial <= 0.0) & stepping[:, None]
+        done = stepping & ~negative.any(axis=1)
+        solution[done] = trial[done]
+        stepping &= ~done
+        if not stepping.any():
+            break
+        for row in np.flatnonzero(stepping):  # step back to x ≥ 0; the blocking variable leaves exactly
+            blocked = np.flatnonzero(negative[row])
+            ratios = solution[row, blocked] / (solution[row, blocked] - trial[row, blocked])
+            solution[row] += float(ratios.min()) * (trial[row] - solution[row])
+            solution[row, blocked[ratios.argmin()]] = 0.0
+            passive[row] &= solution[row] > 0.0
+            solution[row, ~passive[row]] = 0.0
+    return solution, passive
+
+
+def _scale(matrix: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """[K] the size of M v for each row v: what a multiplier's round-off is measured against."""
+    return np.maximum(np.abs(values) @ np.abs(matrix), 1e-300).max(axis=1)
+
+
+def _optimal(matrix: np.ndarray, solved: np.ndarray, solution: np.ndarray) -> np.ndarray:
+    """[K] whether each row meets the KKT conditions of min_{v ≥ u} vᵀMv to round-off."""
+    multipliers = solved @ matrix
+    tolerance = _KKT * _scale(matrix, solved)[:, None]
+    free = solution > 0.0
+    return (np.isfinite(solved).all(axis=1) & (solution >= 0.0).all(axis=1)
+            & (multipliers >= -tolerance).all(axis=1) & (np.abs(np.where(free, multipliers, 0.0)) <= tolerance).all(axis=1))
 
 
 def _nonnegative_least_squares(matrix: np.ndarray, target: np.ndarray) -> np.ndarray:
