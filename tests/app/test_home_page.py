@@ -9,13 +9,14 @@ import pytest
 from mtl_core.config import ExperimentConfig
 from mtl_core.presets import PRESETS, Preset
 from tests.app.conftest import open_app
+from tests.conftest import skip_unless_local
 
 
 def test_home_explains_mtl_and_draws_the_picture() -> None:
     at = open_app()
     assert "Multi-task learning" in at.markdown[0].value
-    assert at.get("graphviz_chart") and [button.key for button in at.button][:5] == [
-        f"home.preset.{item.key}" for item in PRESETS]
+    shown = sorted(str(button.key) for button in at.button if str(button.key).startswith("home.preset."))
+    assert at.get("graphviz_chart") and shown == sorted(f"home.preset.{item.key}" for item in PRESETS)
 
 
 @pytest.mark.parametrize("item", PRESETS, ids=lambda item: item.key)
@@ -52,6 +53,7 @@ def test_presets_that_need_a_download_are_marked_and_listed_after_the_ready_ones
 
 
 def test_presets_whose_files_are_here_are_not_marked() -> None:
+    skip_unless_local("wine")
     at = open_app()
     assert not [item.value for item in at.markdown if "download" in item.value]
 
