@@ -41,9 +41,13 @@ class GradDrop(GradientStrategy):
         self.generator_ = torch.Generator().manual_seed(self.seed)
 
     def aggregate(self, jacobian: Jacobian, rows: Sequence[int] | None = None) -> Tensor:
-        magnitude = jacobian.abs().sum(dim=0)
-        purity = 0.5 * (torch.ones_like(jacobian[0]) + jacobian.sum(dim=0) / magnitude)
+        # Per coordinate only two sums are needed, Σ_i ∇_i and Σ_i |∇_i|: the positive entries sum to half their
+        # sum plus half their magnitude, the negative ones to half the difference; no [T, P] mask is multiplied
+        total = jacobian.sum(dim=0)  # [P]
+        magnitude = jacobian.abs().sum(dim=0)  # [P], Σ_i |∇_i|
+        purity = 0.5 * (1.0 + total / magnitude)
         purity = torch.where(magnitude > 0, purity, torch.full_like(purity, 0.5))  # all-zero column: nothing to keep
         uniform = torch.rand(purity.shape, generator=self.generator_, dtype=jacobian.dtype).to(jacobian.device)
-        kept = (purity > uniform) & (jacobian > 0) | (purity < uniform) & (jacobian < 0)  # [T, P]
-        return ((self.leak + (1.0 - self.leak) * kept.to(jacobian.dtype)) * jacobian).sum(dim=0)
+        sign = (purity > uniform).to(total.dtype) - (purity < uniform).to(total.dtype)  # +1 keep positive, −1 negative
+        kept = 0.5 * (sign * magnitude + sign.abs() * total)  # Σ_i M_i ∇_i
+        return kept if self.leak == 0.0 else self.leak * total + (1.0 - self.leak) * kept
