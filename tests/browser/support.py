@@ -128,6 +128,17 @@ def set_number(page: Any, label: str, value: str) -> None:
     ready(page)
 
 
+def upload(page: Any, url: str, table: Path) -> None:
+    """Open the Data page, choose "Upload a table", upload ``table`` and wait for its guessed task."""
+    page.goto(f"{url}/data")
+    ready(page)
+    page.get_by_text("Upload a table").click()
+    ready(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(table))
+    expect(page.get_by_text("Ready: 1 task,")).to_be_visible(timeout=SETTLE_MS)
+    ready(page)
+
+
 def open_train(page: Any, url: str) -> None:
     page.goto(url)
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)

@@ -14,7 +14,7 @@ from mtl_core.experiment import resolve
 from mtl_core.presets import PRESETS, preset
 from tests.conftest import skip_unless_local
 from tests.browser.support import (  # noqa: F401  (app_url, browser, page are fixtures)
-    SETTLE_MS, app_url, browser, expect, open_train, page, ready, set_number,
+    SETTLE_MS, app_url, browser, expect, open_train, page, ready, set_number, upload,
 )
 
 pytestmark = pytest.mark.browser
@@ -72,12 +72,7 @@ def test_an_uploaded_csv_becomes_a_task_and_trains(app_url: str, page: Any, tmp_
     table = tmp_path / "plants.csv"
     table.write_text("height,water,sun\n" + "".join(f"{i % 17},{i % 5},{(i % 17) * 0.5 + i % 5}\n"
                                                     for i in range(120)), encoding="utf-8")
-    page.goto(f"{app_url}/data")
-    ready(page)
-    page.get_by_text("Upload a table").click()
-    ready(page)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(table))
-    expect(page.get_by_text("Ready: 1 task,")).to_be_visible(timeout=SETTLE_MS)
+    upload(page, app_url, table)
     page.get_by_role("button", name="Train on this").click()
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
     expect(page.get_by_text("plants.csv")).to_be_visible(timeout=SETTLE_MS)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.browser.support import (  # noqa: F401  (app_url, browser, page are fixtures)
-    SETTLE_MS, app_url, browser, expect, page, ready, set_number,
+    SETTLE_MS, app_url, browser, expect, page, ready, set_number, upload,
 )
 
 pytestmark = pytest.mark.browser
@@ -40,16 +40,6 @@ def patients(rows: int = 120, seed: int = 1) -> pd.DataFrame:
         "smoker": np.where(x[:, 0] + generator.normal(0, 0.5, rows) > 0, "yes", "no"),
         "grade": np.digitize(x[:, 1] + generator.normal(0, 0.5, rows), [-0.5, 0.5]) + 1,
     })
-
-
-def upload(page: Any, url: str, table: Path) -> None:
-    page.goto(f"{url}/data")
-    ready(page)
-    page.get_by_text("Upload a table").click()
-    ready(page)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(table))
-    expect(page.get_by_text("Ready: 1 task,")).to_be_visible(timeout=SETTLE_MS)
-    ready(page)
 
 
 def pick_targets(page: Any, names: list[str]) -> None:
