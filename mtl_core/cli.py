@@ -16,12 +16,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from mtl_core.config import load_config
+from typing import TYPE_CHECKING
+
+from mtl_core import catalogue
 from mtl_core.errors import MTLError
-from mtl_core.experiment import Experiment
-from mtl_core.results import RunResults
-from mtl_core.registry import Registry
-from mtl_core.train import EpochEnded, Event, RunStarted
+
+if TYPE_CHECKING:  # the engine (PyTorch, scikit-learn) loads only for the commands that train
+    from mtl_core.results import RunResults
+    from mtl_core.train import Event
 
 EXIT_OK, EXIT_DIVERGED, EXIT_USER_ERROR = 0, 1, 2
 
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                    "(default: ./predictions.csv)")
     predict.set_defaults(handler=command_predict)
     listing = commands.add_parser("list", help="print the registered names of one kind, one per line")
-    listing.add_argument("what", choices=["datasets", "strategies", "architectures"])
+    listing.add_argument("what", choices=list(catalogue.NAMES))
     listing.set_defaults(handler=command_list)
     add_comparison_commands(commands)
     return parser
@@ -106,6 +108,7 @@ def command_compare(args: argparse.Namespace) -> int:
     """Run the comparison, write its JSON, print the table, Δm% in words and the verdicts."""
     from mtl_core.compare import compare
     from mtl_core.compare.text import comparison_text
+    from mtl_core.config import load_config
 
     config = load_config(args.config, args.overrides)
     with _run_progress(args.quiet) as progress:
@@ -117,6 +120,7 @@ def command_pareto(args: argparse.Namespace) -> int:
     """Run the weight sweep and the references, write the JSON, print one row per point."""
     from mtl_core.compare import pareto
     from mtl_core.compare.text import front_text
+    from mtl_core.config import load_config
 
     config = load_config(args.config, args.overrides)
     with _run_progress(args.quiet) as progress:
@@ -160,6 +164,8 @@ def _run_progress(quiet: bool) -> Iterator[Callable[[int, int, str], None] | Non
 
 def command_run(args: argparse.Namespace) -> int:
     """Train, show progress on a terminal, write RESULTS.json (and the run folder), print the test metrics."""
+    from mtl_core.config import load_config
+    from mtl_core.experiment import Experiment
     from mtl_core.runs import RESULTS_FILE, RunFolder, write_results
 
     experiment = Experiment(load_config(args.config, args.overrides))
@@ -210,14 +216,8 @@ def command_predict(args: argparse.Namespace) -> int:
 
 
 def command_list(args: argparse.Namespace) -> int:
-    """One registered name per line."""
-    from mtl_core.data import DATASETS
-    from mtl_core.models import ARCHITECTURES
-    from mtl_core.weighting import STRATEGIES
-
-    registries: dict[str, Registry[Any]] = {"datasets": DATASETS, "strategies": STRATEGIES, "architectures": ARCHITECTURES}
-    registry = registries[args.what]
-    for name in registry.names():
+    """One registered name per line, from the catalogue (no PyTorch import: it answers at once)."""
+    for name in catalogue.NAMES[args.what]:
         print(name)
     return EXIT_OK
 
@@ -252,6 +252,8 @@ class Progress:
 
     def update(self, event: Event) -> None:
         """Advance on each epoch."""
+        from mtl_core.train import EpochEnded, RunStarted
+
         if isinstance(event, RunStarted):
             from tqdm import tqdm
 
