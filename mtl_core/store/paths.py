@@ -1,0 +1,24 @@
+"""Where the run store lives: one SQLite file, with each run's folder of files beside it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DB_FILE = "runs.sqlite"
+APP_FOLDER = "mtl-lab"
+
+
+def default_path() -> Path:
+    """``$MTL_DB``; else ``$MTL_HOME/runs.sqlite``; else ``$XDG_DATA_HOME/mtl-lab/runs.sqlite``;
+    else ``~/.local/share/mtl-lab/runs.sqlite``. Run folders go beside it (``runs_folder``)."""
+    for variable, tail in (("MTL_DB", ()), ("MTL_HOME", (DB_FILE,)), ("XDG_DATA_HOME", (APP_FOLDER, DB_FILE))):
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return Path(value).expanduser().joinpath(*tail)
+    return Path.home() / ".local" / "share" / APP_FOLDER / DB_FILE
+
+
+def runs_folder(database: Path) -> Path:
+    """The folder of run folders beside a database file: ``<db folder>/runs``."""
+    return database.parent / "runs"
