@@ -4,6 +4,11 @@ A page submits an ``ExperimentConfig`` and keeps the job id; a worker thread con
 into the job's buffer, and the page reads them back while it polls. At most ``max_running`` runs train
 at once; later ones wait in submission order. Nothing here imports Streamlit.
 
+Given a ``RunStore``, the manager stores every run it trains as it goes (the run row at submit, each
+epoch as it ends, the results and the run folder at the end), under the ``owner`` it was submitted
+with, and marks ``interrupted`` the runs a dead process left running when it is created. The
+process-wide ``job_manager()`` opens the default store unless ``MTL_STORE=off``.
+
 >>> manager = JobManager(max_running=1)
 >>> job = manager.submit(ExperimentConfig.from_dict({"data": {"dataset": "diabetes"}, "train": {"epochs": 2}}))
 >>> manager.wait(job, timeout=60)
@@ -32,6 +37,8 @@ import torch
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError, UnknownJobError
 from mtl_core.experiment import Experiment
+from mtl_core.results import RunResults
+from mtl_core.store import RunStore, dataset_fingerprint, default_path
 from mtl_core.train.events import EpochEnded, Event
 
 __all__ = [
@@ -62,6 +69,7 @@ class JobSnapshot:
     started_at: float | None  # time.monotonic() when training began
     ended_at: float | None  # time.monotonic() when the job reached a final status
     progress: tuple[int, int, str] | None = None  # work jobs: (done, total, what was done last)
+    run_id: str | None = None  # the run's id in the manager's RunStore; None without a store and for work jobs
 
     @property
     def active(self) -> bool:
@@ -92,6 +100,7 @@ class _Job:
     error: str | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    run_id: str | None = None  # the run's id in the store, when the manager has one
 
 
 class JobManager:
@@ -100,9 +109,11 @@ class JobManager:
     Args:
         max_running: concurrent trainings; default ``os.cpu_count()``.
         keep_finished: finished jobs remembered before the oldest are forgotten.
+        store: where each run is stored as it trains (and read back after a restart); None stores nothing.
     """
 
-    def __init__(self, max_running: int | None = None, keep_finished: int = KEEP_FINISHED) -> None:
+    def __init__(self, max_running: int | None = None, keep_finished: int = KEEP_FINISHED,
+                 store: RunStore | None = None) -> None:
         if max_running is not None and max_running < 1:
             raise ValueError(f"max_running = {max_running}: at least one job must be able to run")
         self.max_running = max_running or os.cpu_count() or 1
@@ -110,6 +121,9 @@ class JobManager:
         # run wait for the slowest thread at each operation (a run's own train.threads still wins)
         self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_running)
         self.keep_finished = keep_finished
+        self.store = store
+        if store is not None:
+            store.mark_interrupted()  # runs a crashed server left "running"
         lock = threading.Lock()
         self._changed = threading.Condition(lock)  # notified on every event and status change
         # idle workers wait on a condition of their own, notified only when a job starts: waiting on
@@ -123,8 +137,11 @@ class JobManager:
         self._ready: deque[_Job] = deque()  # started jobs a worker has not picked up yet
         self._workers: list[threading.Thread] = []
 
-    def submit(self, config: ExperimentConfig) -> str:
+    def submit(self, config: ExperimentConfig, owner: str | None = None) -> str:
         """Check the config, load its data and build the model now, then queue the run; returns the job id.
+
+        With a store, the run is stored at once (``run_id(job)`` gives its id) under ``owner`` (the browser
+        session that started it).
 
         Raises:
             MTLError: the data or a setting is bad; nothing is queued.
@@ -132,6 +149,8 @@ class JobManager:
         stop = threading.Event()
         experiment = Experiment(config, stop.is_set)  # loads data and checks settings: user errors surface here
         job = _Job(uuid.uuid4().hex[:12], experiment.config, experiment, stop)
+        if self.store is not None:
+            job.run_id = self.store.start_run(experiment.config, owner=owner, source="dashboard")
         with self._changed:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
@@ -166,6 +185,8 @@ class JobManager:
             if job.status == "queued":
                 self._queue.remove(job_id)
                 self._finish(job, "stopped")
+                if self.store is not None and job.run_id is not None:
+                    self.store.fail(job.run_id, "stopped before it started", status="stopped")
                 return True
             job.stop.set()  # the trainer checks this before every epoch
             return job.status == "running"
@@ -225,6 +246,11 @@ class JobManager:
         with self._changed:
             return self._get(job_id).weights
 
+    def run_id(self, job_id: str) -> str | None:
+        """The job's run id in the manager's store (None without a store, and for work jobs)."""
+        with self._changed:
+            return self._get(job_id).run_id
+
     def error(self, job_id: str) -> str | None:
         """Why the job failed, or None."""
         with self._changed:
@@ -244,7 +270,7 @@ class JobManager:
                 position=self._queue.index(job_id) + 1 if job_id in self._queue else None,
                 epochs=job.config.train.epochs, events=tuple(job.events),
                 results=copy.deepcopy(job.results), error=job.error,
-                started_at=job.started_at, ended_at=job.ended_at, progress=job.progress,
+                started_at=job.started_at, ended_at=job.ended_at, progress=job.progress, run_id=job.run_id,
             )
 
     def _get(self, job_id: str) -> _Job:
@@ -303,15 +329,43 @@ class JobManager:
                 results.setdefault("status", "stopped" if job.stop.is_set() else "completed")
             else:
                 assert job.experiment is not None
-                results = job.experiment.results(on_event=lambda event: self._record(job, event)).to_dict()
+                results = self._train(job, job.experiment)
         except MTLError as error:
-            self._end(job, "failed", error=str(error))
+            self._fail(job, str(error))
         except Exception as error:  # a bug, not a user error: log it, and keep the page and the queue alive
             logger.exception("training job %s failed", job.job_id)
-            self._end(job, "failed", error=f"{type(error).__name__}: {error}")
+            self._fail(job, f"{type(error).__name__}: {error}")
         else:
             weights = state_bytes(job.experiment.model) if job.experiment is not None else None
             self._end(job, results["status"], results=results, weights=weights)
+
+    def _train(self, job: _Job, experiment: Experiment) -> dict[str, Any]:
+        """Consume the run's events into the buffer and, with a store, into the store and the run's folder."""
+        if self.store is None or job.run_id is None:
+            return experiment.results(on_event=lambda event: self._record(job, event)).to_dict()
+        from mtl_core.runs import RunFolder
+
+        store, run_id = self.store, job.run_id
+        with RunFolder(store.run_dir(run_id), experiment.config, experiment.dataset) as folder:
+            stored = store.recorder(run_id)
+
+            def handle(event: Event) -> None:
+                stored(event)
+                folder.update(event)
+                self._record(job, event)
+            results: RunResults = experiment.results(on_event=handle)
+        folder.finish(results, experiment.model)
+        store.finish(run_id, results, dataset_fingerprint=dataset_fingerprint(folder.folder))
+        store.add_artefacts(run_id)
+        return results.to_dict()
+
+    def _fail(self, job: _Job, message: str) -> None:
+        if self.store is not None and job.run_id is not None:
+            try:
+                self.store.fail(job.run_id, message)
+            except MTLError:  # the store itself failed: the job's own message says more
+                logger.exception("could not store the failure of run %s", job.run_id)
+        self._end(job, "failed", error=message)
 
     def _report(self, job: _Job, done: int, total: int, label: str) -> None:
         with self._changed:
@@ -357,10 +411,16 @@ _manager_lock = threading.Lock()
 
 
 def job_manager() -> JobManager:
-    """The process-wide JobManager (shared by every browser session); ``MTL_MAX_JOBS`` caps its concurrency."""
+    """The process-wide JobManager (shared by every browser session); ``MTL_MAX_JOBS`` caps its concurrency.
+
+    Its runs are stored in ``RunStore(default_path())`` (``$MTL_DB``, ``$MTL_HOME``, ...) unless
+    ``MTL_STORE=off``.
+    """
     global _manager
     with _manager_lock:
         if _manager is None:
             limit = os.environ.get("MTL_MAX_JOBS", "").strip()
-            _manager = JobManager(int(limit) if limit.isdigit() and int(limit) > 0 else None)
+            store = None if os.environ.get("MTL_STORE", "").strip().lower() == "off" else RunStore(default_path())
+            _manager = JobManager(int(limit) if limit.isdigit() and int(limit) > 0 else None, store=store)
         return _manager
+

@@ -13,6 +13,16 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 os.environ.setdefault("MTL_DATA_DIR", str(SHARED_DATA))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test stores its runs under a temporary MTL_HOME, never in the user's data folder.
+
+    Set in ``os.environ`` (not monkeypatched per test), so subprocesses started by tests inherit it.
+    """
+    os.environ["MTL_HOME"] = str(tmp_path_factory.mktemp("mtl-home"))
+    os.environ.pop("MTL_DB", None)
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test gets an empty download cache, so nothing a test downloads leaks into another."""

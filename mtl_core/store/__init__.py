@@ -13,12 +13,12 @@ results.json) go in ``run_dir(id)``, beside the database. Nothing here imports P
 
 from mtl_core.store.errors import StoreError, UnknownRunError
 from mtl_core.store.export import FORMATS
-from mtl_core.store.paths import default_path, runs_folder
+from mtl_core.store.paths import dataset_fingerprint, default_path, runs_folder
 from mtl_core.store.records import STATUSES, GroupSummary, RunSummary, StoredGroup, StoredRun
 from mtl_core.store.runs import RunStore, new_id
 from mtl_core.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
     "FORMATS", "MIGRATIONS", "SCHEMA_VERSION", "STATUSES", "GroupSummary", "RunStore", "RunSummary", "StoreError",
-    "StoredGroup", "StoredRun", "UnknownRunError", "default_path", "new_id", "runs_folder",
+    "StoredGroup", "StoredRun", "UnknownRunError", "dataset_fingerprint", "default_path", "new_id", "runs_folder",
 ]

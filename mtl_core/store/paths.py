@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -22,3 +24,13 @@ def default_path() -> Path:
 def runs_folder(database: Path) -> Path:
     """The folder of run folders beside a database file: ``<db folder>/runs``."""
     return database.parent / "runs"
+
+
+def dataset_fingerprint(run_folder: Path) -> str | None:
+    """A SHA-256 of the data summary in a run folder's run.json (split rows, feature checksums, task scales):
+    equal for two runs that trained on the same data and split. None when the folder has no readable run.json."""
+    try:
+        summary = json.loads((run_folder / "run.json").read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()

@@ -149,12 +149,13 @@ class RunStore(GroupsMixin):
         self.finish(run_id, results)
         return run_id
 
-    def fail(self, run_id: str, message: str) -> None:
-        """Mark a run that raised as ``failed``, with the message as its reason."""
+    def fail(self, run_id: str, message: str, *, status: str = "failed") -> None:
+        """Mark a run that raised as ``failed`` (or one cancelled before it began as ``stopped``), with the message
+        as its reason."""
         self.db.write(lambda c: c.execute(
-            "UPDATE runs SET status = 'failed', reason = ?, finished = ?, "
+            "UPDATE runs SET status = ?, reason = ?, finished = ?, "
             "epochs_run = (SELECT count(*) FROM epochs WHERE run_id = ?) WHERE id = ?",
-            (message, time.time(), run_id, run_id)))
+            (status, message, time.time(), run_id, run_id)))
 
     def add_artefacts(self, run_id: str) -> dict[str, str]:
         """Record the files in the run's folder (weights, train.log, results.json); returns name -> path."""
