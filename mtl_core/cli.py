@@ -1,8 +1,11 @@
 """``python -m mtl_core``: run an experiment from a config file, compare methods over seeds, or list what is registered.
 
+Every run, comparison and sweep is kept in the run store (``mtl_core.store``; ``--db PATH`` or ``$MTL_DB`` name
+its file, ``--no-store`` opts out), and ``runs`` lists, shows, exports, deletes and reruns what it holds.
+
 Exit codes: 0 a run completed (or was stopped), 1 a run diverged (its results are still written; for compare
 and pareto: any of their runs, which is reported and left out of the statistics),
-2 a user error (one line on stderr naming the setting, file or column).
+2 a user error (one line on stderr naming the setting, file or column, or an unknown run id).
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from typing import TYPE_CHECKING
 
 from mtl_core import catalogue
 from mtl_core.errors import MTLError
+from mtl_core.runs_cli import GroupRecording, add_runs_commands, add_store_arguments, open_store, train_stored
 
 if TYPE_CHECKING:  # the engine (PyTorch, scikit-learn) loads only for the commands that train
     from mtl_core.results import RunResults
@@ -40,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with the ``run``, ``predict``, ``list``, ``compare`` and ``pareto`` commands."""
+    """The argument parser with the ``run``, ``predict``, ``list``, ``compare``, ``pareto`` and ``runs`` commands."""
     parser = argparse.ArgumentParser(prog="python -m mtl_core", description="MTL Lab: multi-task learning, headless.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="train one experiment from a TOML, YAML or JSON config")
@@ -52,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                      help="override a setting by its dotted key, e.g. strategy.name=equal tasks.0.loss=l1")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_store_arguments(run)
     run.set_defaults(handler=command_run)
     predict = commands.add_parser("predict", help="predict new rows or images with a run saved by run --run-dir")
     predict.add_argument("run_dir", metavar="RUN_DIR", help="the folder given to run --run-dir")
@@ -65,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("what", choices=list(catalogue.NAMES))
     listing.set_defaults(handler=command_list)
     add_comparison_commands(commands)
+    add_runs_commands(commands)
     return parser
 
 
@@ -98,6 +104,7 @@ def _comparison_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--out", help=f"where to write the JSON (default: $MTL_RESULTS_DIR or ./mtl_results/, "
                                       f"as <config name>-{name}-<UTC time>.json)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_store_arguments(parser)
 
 
 def _names(text: str) -> list[str]:
@@ -111,9 +118,12 @@ def command_compare(args: argparse.Namespace) -> int:
     from mtl_core.config import load_config
 
     config = load_config(args.config, args.overrides)
-    with _run_progress(args.quiet) as progress:
-        summary = compare(config, args.seeds, args.strategies, args.metrics, on_progress=progress)
-    return _finish(args, "compare", summary, comparison_text)
+    with _run_progress(args.quiet) as progress, _group(args, "compare", config) as group:
+        summary = compare(config, args.seeds, args.strategies, args.metrics, on_progress=progress,
+                          on_run=group.on_run if group else None)
+        if group is not None:
+            group.finish(summary)
+    return _finish(args, "compare", summary, comparison_text, group)
 
 
 def command_pareto(args: argparse.Namespace) -> int:
@@ -123,13 +133,27 @@ def command_pareto(args: argparse.Namespace) -> int:
     from mtl_core.config import load_config
 
     config = load_config(args.config, args.overrides)
-    with _run_progress(args.quiet) as progress:
-        front = pareto(config, args.points, args.seeds, args.strategies, on_progress=progress)
-    return _finish(args, "pareto", front, front_text)
+    with _run_progress(args.quiet) as progress, _group(args, "pareto", config) as group:
+        front = pareto(config, args.points, args.seeds, args.strategies, on_progress=progress,
+                       on_run=group.on_run if group else None)
+        if group is not None:
+            group.finish(front)
+    return _finish(args, "pareto", front, front_text, group)
+
+
+@contextmanager
+def _group(args: argparse.Namespace, kind: Literal["compare", "pareto"], config: Any) -> Iterator[GroupRecording | None]:
+    """The comparison's group in the run store (None with --no-store); marked failed if the comparison raises."""
+    store = open_store(args)
+    if store is None:
+        yield None
+        return
+    with GroupRecording(store, kind, config) as group:
+        yield group
 
 
 def _finish(args: argparse.Namespace, name: str, summary: dict[str, Any],
-            describe: Callable[[dict[str, Any]], str]) -> int:
+            describe: Callable[[dict[str, Any]], str], group: GroupRecording | None = None) -> int:
     """Write the JSON, print the text; exit 1 when a run diverged (it is reported and left out of the numbers)."""
     from mtl_core.runs import write_results
 
@@ -138,6 +162,8 @@ def _finish(args: argparse.Namespace, name: str, summary: dict[str, Any],
     write_results(out, summary)
     if not args.quiet:
         print(describe(summary), file=sys.stdout)
+        if group is not None:
+            print(f"group: {group.group_id} (python -m mtl_core runs list --group {group.group_id})", file=sys.stdout)
         print(f"results: {out}", file=sys.stdout)
     diverged = any(run["status"] == "diverged" for run in summary["runs"])
     return EXIT_DIVERGED if diverged else EXIT_OK
@@ -166,27 +192,17 @@ def command_run(args: argparse.Namespace) -> int:
     """Train, show progress on a terminal, write RESULTS.json (and the run folder), print the test metrics."""
     from mtl_core.config import load_config
     from mtl_core.experiment import Experiment
-    from mtl_core.runs import RESULTS_FILE, RunFolder, write_results
+    from mtl_core.runs import RESULTS_FILE, write_results
 
     experiment = Experiment(load_config(args.config, args.overrides))
-    with ExitStack() as cleanup:
-        folder: RunFolder | None = None
-        if args.run_dir:
-            folder = cleanup.enter_context(RunFolder(args.run_dir, experiment.config, experiment.dataset))
-        progress = None if args.quiet or not sys.stderr.isatty() else Progress(sys.stderr)
-        if progress is not None:
-            cleanup.callback(progress.close)
-        consumers = [consumer.update for consumer in (progress, folder) if consumer is not None]
-        results = experiment.results(on_event=fan_out(consumers))
-    if folder is not None:
-        folder.finish(results, experiment.model)
-    out = Path(args.out) if args.out else None if folder else default_out(Path(args.config))
+    run_id, results = train_stored(experiment, open_store(args), "cli", args.quiet, args.run_dir)
+    out = Path(args.out) if args.out else None if args.run_dir else default_out(Path(args.config))
     if out is not None:
         write_results(out, results)
     if not args.quiet:
-        print_summary(results, out or Path(args.run_dir) / RESULTS_FILE, sys.stdout)
-        if folder is not None:
-            print(f"run folder: {folder.folder} (checkpoints/best.pt, train.log, config.toml)", file=sys.stdout)
+        print_summary(results, out or Path(args.run_dir) / RESULTS_FILE, sys.stdout, run_id)
+        if args.run_dir:
+            print(f"run folder: {args.run_dir} (checkpoints/best.pt, train.log, config.toml)", file=sys.stdout)
     return EXIT_DIVERGED if results.status == "diverged" else EXIT_OK
 
 
@@ -228,8 +244,8 @@ def default_out(config_path: Path) -> Path:
     return folder / f"{config_path.stem}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
 
 
-def print_summary(results: RunResults, out: Path, stream: TextIO) -> None:
-    """Status, then one line per task with its test metrics, then where the results went."""
+def print_summary(results: RunResults, out: Path, stream: TextIO, run_id: str | None = None) -> None:
+    """Status, then one line per task with its test metrics, the run's id in the store, where the results went."""
     line = f"status: {results.status}"
     if results.reason:
         line += f" ({results.reason})"
@@ -240,6 +256,8 @@ def print_summary(results: RunResults, out: Path, stream: TextIO) -> None:
     for task, values in results.metrics.get("test", {}).items():
         shown = "  ".join(f"{name} {value:.4f}" for name, value in values.items() if value is not None)
         print(f"test {task}: {shown}", file=stream)
+    if run_id is not None:
+        print(f"run: {run_id} (python -m mtl_core runs show {run_id})", file=stream)
     print(f"results: {out}", file=stream)
 
 

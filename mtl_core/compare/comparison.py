@@ -8,6 +8,7 @@ from typing import Any
 from mtl_core.compare.report import build_summary, check_tasks
 from mtl_core.compare.runs import (
     STL,
+    OnRun,
     Progress,
     StopCheck,
     baseline_config,
@@ -26,7 +27,8 @@ DEFAULT_SEEDS = 5
 
 def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS,
             strategies: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
-            should_stop: StopCheck | None = None, on_progress: Progress | None = None) -> dict[str, Any]:
+            should_stop: StopCheck | None = None, on_progress: Progress | None = None,
+            on_run: OnRun | None = None) -> dict[str, Any]:
     """Train each strategy's multi-task model and the single-task baseline over seeds; summarise the test metrics.
 
     Methods: ``stl``, one run per seed of the config with architecture ``single_task`` (one network per
@@ -47,6 +49,7 @@ def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS
         should_stop: polled between and during runs; once true, no new run starts and the summary of what
             finished comes back with ``status = "stopped"`` (runs not run are None and noted).
         on_progress: ``on_progress(done_runs, total_runs, label)``, before the first run and after each.
+        on_run: ``on_run(method, results)`` after each run (``RunStore.group_recorder`` stores them).
 
     Returns:
         JSON-ready dict: ``status``, ``seeds``, ``methods``, ``strategies``, ``metrics``, ``config``;
@@ -65,6 +68,6 @@ def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS
     extra = check_metrics(config, metrics)
     config = with_metrics(config, extra)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names}}
-    table = run_methods(groups, seed_values, should_stop, on_progress)
+    table = run_methods(groups, seed_values, should_stop, on_progress, on_run)
     stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     return build_summary(config, seed_values, names, extra, table, stopped)

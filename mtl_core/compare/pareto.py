@@ -14,6 +14,7 @@ from typing import Any
 from mtl_core.compare.report import metric_block, notes
 from mtl_core.compare.runs import (
     STL,
+    OnRun,
     Progress,
     StopCheck,
     baseline_config,
@@ -120,11 +121,12 @@ def _reference(blocks: Mapping[str, Any], method: str, names: Sequence[str], lab
 
 def pareto(config: ExperimentConfig, points: int = DEFAULT_POINTS, seeds: int | Sequence[int] = DEFAULT_SEEDS,
            strategies: Sequence[str] | None = None, on_progress: Progress | None = None,
-           should_stop: StopCheck | None = None) -> dict[str, Any]:
+           should_stop: StopCheck | None = None, on_run: OnRun | None = None) -> dict[str, Any]:
     """Sweep static loss weights over the simplex (see ``sweep_weights``) and place strategies and stl beside it.
 
     Every point, strategy and the single-task baseline runs over the same seeds (``train.seed`` values;
     ``data.split_seed`` fixed) and is summarised per task by the mean and sample std of its primary test metric.
+    ``on_run(method, results)`` is called after each run (``RunStore.group_recorder`` stores them).
 
     Returns:
         JSON-ready dict: ``status``, ``seeds``, ``config``, ``tasks[TASK]`` (``metric``, ``higher_is_better``),
@@ -138,7 +140,7 @@ def pareto(config: ExperimentConfig, points: int = DEFAULT_POINTS, seeds: int | 
     names = check_strategies(config, strategies)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names},
               **{weights_label(point): static_config(config, point) for point in weights}}
-    table = run_methods(groups, seed_values, should_stop, on_progress)
+    table = run_methods(groups, seed_values, should_stop, on_progress, on_run)
     stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     return {"status": "stopped" if stopped else "completed", "seeds": seed_values, "strategies": names,
             "config": config.to_dict(), **front_summary(config, weights, names, table, seed_values)}

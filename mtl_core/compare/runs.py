@@ -24,6 +24,7 @@ BASELINE_ARCHITECTURE = "single_task"
 Results: TypeAlias = RunResults  # what run_to_results returns
 Progress: TypeAlias = Callable[[int, int, str], None]  # (done runs, total runs, label of the last one)
 StopCheck: TypeAlias = Callable[[], bool]
+OnRun: TypeAlias = Callable[[str, Results], None]  # (method, results) as each run ends: e.g. to store it
 
 
 def seed_list(config: ExperimentConfig, seeds: int | Sequence[int]) -> list[int]:
@@ -151,10 +152,11 @@ def _run_one_by_one(configs: Sequence[ExperimentConfig], should_stop: StopCheck 
 
 
 def run_methods(groups: Mapping[str, ExperimentConfig], seeds: Sequence[int], should_stop: StopCheck | None = None,
-                on_progress: Progress | None = None) -> dict[str, list[Results | None]]:
+                on_progress: Progress | None = None, on_run: OnRun | None = None) -> dict[str, list[Results | None]]:
     """Each method's config over every seed: method -> results per seed (None where no run happened).
 
-    ``on_progress(done, total, label)`` is called once before the first run and after each run.
+    ``on_progress(done, total, label)`` is called once before the first run and after each run;
+    ``on_run(method, results)`` after each run too (a group trained together reports its runs as it ends).
     """
     total, done = len(groups) * len(seeds), 0
     table: dict[str, list[Results | None]] = {}
@@ -165,6 +167,8 @@ def run_methods(groups: Mapping[str, ExperimentConfig], seeds: Sequence[int], sh
         def report(results: Results, method: str = method) -> None:
             nonlocal done
             done += 1
+            if on_run is not None:
+                on_run(method, results)
             if on_progress is not None:
                 on_progress(done, total, f"{method}, seed {results['config']['train']['seed']}: {results['status']}")
 

@@ -14,6 +14,7 @@ from mtl_core.compare.pareto import front_summary, sweep_weights, weights_label
 from mtl_core.compare.report import build_summary, check_tasks
 from mtl_core.compare.runs import (
     STL,
+    OnRun,
     Progress,
     StopCheck,
     baseline_config,
@@ -39,11 +40,12 @@ def study_runs(config: ExperimentConfig, seeds: int | Sequence[int], strategies:
 
 def study(config: ExperimentConfig, seeds: int | Sequence[int] = 5, strategies: Sequence[str] | None = None,
           points: int | None = None, should_stop: StopCheck | None = None,
-          on_progress: Progress | None = None) -> dict[str, Any]:
+          on_progress: Progress | None = None, on_run: OnRun | None = None) -> dict[str, Any]:
     """``{"comparison": <compare's summary>, "pareto": <pareto's summary or None>}`` from one set of runs.
 
     ``points`` static weightings are swept when given and the config has 2 or 3 tasks; otherwise
     ``pareto`` is None. A stopped study returns what finished, as ``compare`` and ``pareto`` do.
+    ``on_run(method, results)`` is called after each run (``RunStore.group_recorder`` stores them).
     """
     config = with_metrics(resolve(config), ())
     check_tasks(config)
@@ -52,7 +54,7 @@ def study(config: ExperimentConfig, seeds: int | Sequence[int] = 5, strategies: 
     weights = _weights(config, points)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names},
               **{weights_label(point): static_config(config, point) for point in weights}}
-    table = run_methods(groups, seed_values, should_stop, on_progress)
+    table = run_methods(groups, seed_values, should_stop, on_progress, on_run)
     stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     status = "stopped" if stopped else "completed"
     chosen = {method: table[method] for method in (STL, *names)}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from mtl_core.results import RunResults
 from mtl_core.store.errors import UnknownRunError
 from mtl_core.store.records import SUMMARY_COLUMNS, GroupKind, GroupSummary, StoredGroup, summary_from_row
 from mtl_core.store.schema import to_json
@@ -24,6 +25,10 @@ class GroupsMixin:
     """The group methods of RunStore (which provides ``db``)."""
 
     db: Database
+
+    def store_results(self, results: RunResults, *, owner: str | None = None, group_id: str | None = None,
+                      source: str = "cli", label: str | None = None) -> str:
+        raise NotImplementedError  # RunStore's
 
     def start_group(self, kind: GroupKind, config: ExperimentConfig | Mapping[str, Any], *,
                     owner: str | None = None, source: str = "cli") -> str:
@@ -43,6 +48,13 @@ class GroupsMixin:
         """Write the group's summary (compare's or pareto's JSON) and its final status (the summary's by default)."""
         final = status or str(summary.get("status", "completed"))
         self.db.write(lambda c: _update_group(c, group_id, final, to_json(dict(summary))))
+
+    def group_recorder(self, group_id: str, *, owner: str | None = None,
+                       source: str | None = None) -> Callable[[str, RunResults], None]:
+        """``on_run(method, results)`` for compare, pareto and study: stores each run in the group, labelled."""
+        def record(method: str, results: RunResults) -> None:
+            self.store_results(results, owner=owner, group_id=group_id, source=source or "compare", label=method)
+        return record
 
     def fail_group(self, group_id: str, message: str) -> None:
         """Mark a group whose work raised as ``failed``."""

@@ -15,7 +15,8 @@ TaskMetrics: TypeAlias = dict[str, dict[str, float | None]]  # {task: {metric: v
 STATUSES: tuple[str, ...] = ("running", "completed", "diverged", "stopped", "interrupted", "failed")
 
 SUMMARY_COLUMNS = ("id, created, finished, status, reason, dataset, tasks, architecture, strategy, epochs_run, "
-                   "epochs_planned, duration_s, device, owner, group_id, source, test_metrics, primary_metrics")
+                   "epochs_planned, duration_s, device, owner, group_id, source, test_metrics, primary_metrics, label")
+N_SUMMARY_COLUMNS = SUMMARY_COLUMNS.count(",") + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class RunSummary:
     source: str  # cli, dashboard, compare, pareto, rerun
     metrics: TaskMetrics = field(default_factory=dict)  # test split
     primary: dict[str, str] = field(default_factory=dict)  # {task: its primary metric}
+    label: str | None = None  # the method it stands for in its group: stl, a strategy, swept weights
 
     @property
     def key_metric(self) -> tuple[str, str, float | None] | None:
@@ -117,10 +119,10 @@ class StoredGroup:
 def summary_from_row(row: sqlite3.Row | tuple[Any, ...]) -> RunSummary:
     """A RunSummary from a row of ``SUMMARY_COLUMNS``."""
     (run_id, created, finished, status, reason, dataset, tasks, architecture, strategy, epochs_run, planned,
-     duration, device, owner, group_id, source, tests, primary) = tuple(row)
+     duration, device, owner, group_id, source, tests, primary, label) = tuple(row)
     return RunSummary(run_id, created, finished, status, reason, dataset, tuple(json.loads(tasks)), architecture,
                       strategy, epochs_run, planned, duration, device, owner, group_id, source, json.loads(tests),
-                      json.loads(primary))
+                      json.loads(primary), label)
 
 
 def history_entry(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:

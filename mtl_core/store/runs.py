@@ -25,6 +25,7 @@ from mtl_core.store.paths import default_path, runs_folder
 from mtl_core.store.processes import ProcessId, is_alive, this_process
 from mtl_core.store.records import (
     HISTORY_COLUMNS,
+    N_SUMMARY_COLUMNS,
     SUMMARY_COLUMNS,
     RunSummary,
     StoredRun,
@@ -44,8 +45,12 @@ SEARCHED = ("id", "dataset", "strategy", "architecture", "reason")  # the column
 
 
 def new_id() -> str:
-    """An unguessable run id: 16 URL-safe characters (96 random bits), fit for a share link."""
-    return secrets.token_urlsafe(12)
+    """An unguessable run id: 16 URL-safe characters (96 random bits), fit for a share link; it starts with a letter
+    or digit, so a command line never reads it as an option."""
+    while True:
+        token = secrets.token_urlsafe(12)
+        if token[0].isalnum():
+            return token
 
 
 class RunStore(GroupsMixin):
@@ -70,7 +75,7 @@ class RunStore(GroupsMixin):
 
     def start_run(self, config: ExperimentConfig | Mapping[str, Any], *, owner: str | None = None,
                   group_id: str | None = None, source: str = "cli", dataset_fingerprint: str | None = None,
-                  created: float | None = None) -> str:
+                  label: str | None = None, created: float | None = None) -> str:
         """Write a new run's row (status ``running``, this process as its writer); returns its id."""
         values = config.to_dict() if hasattr(config, "to_dict") else dict(config)
         run_id, process = new_id(), this_process()
@@ -83,7 +88,7 @@ class RunStore(GroupsMixin):
             "epochs_planned": values.get("train", {}).get("epochs", 0), "dataset_fingerprint": dataset_fingerprint,
             "versions": to_json(package_versions()), "owner": owner, "group_id": group_id, "source": source,
             "pid": process.pid, "host": process.host, "process_start": process.start,
-            "primary_metrics": to_json(primary_metrics(values)),
+            "primary_metrics": to_json(primary_metrics(values)), "label": label,
         }
         columns = ", ".join(row)
         self.db.write(lambda c: c.execute(f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(row))})",
@@ -143,9 +148,9 @@ class RunStore(GroupsMixin):
         self.db.write(write)
 
     def store_results(self, results: RunResults, *, owner: str | None = None, group_id: str | None = None,
-                      source: str = "cli") -> str:
+                      source: str = "cli", label: str | None = None) -> str:
         """Store a run that trained without a recorder (a comparison's runs trained together); returns its id."""
-        run_id = self.start_run(results.config, owner=owner, group_id=group_id, source=source)
+        run_id = self.start_run(results.config, owner=owner, group_id=group_id, source=source, label=label)
         self.finish(run_id, results)
         return run_id
 
@@ -292,8 +297,8 @@ def _read_run(connection: sqlite3.Connection, run_id: str) -> StoredRun | None:
                              f"best_epoch, best_value, results FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None:
         return None
-    summary = summary_from_row(row[:18])
-    config, run_info, versions, fingerprint, best_epoch, best_value, results = row[18:]
+    summary = summary_from_row(row[:N_SUMMARY_COLUMNS])
+    config, run_info, versions, fingerprint, best_epoch, best_value, results = row[N_SUMMARY_COLUMNS:]
     history = [history_entry(entry) for entry in connection.execute(
         f"SELECT {HISTORY_COLUMNS} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))]
     stored = json.loads(results) if results else None

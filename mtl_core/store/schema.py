@@ -7,7 +7,8 @@ once migrate it once.
 
 Version 1 is the first layout. Version 2 adds to each run its test metrics and each task's primary
 metric as JSON columns (filled in from the metrics table and the config for runs stored before), so
-a page of the run list is read from the runs table alone, and indexes for the list's filters.
+a page of the run list is read from the runs table alone, indexes for the list's filters, and a
+label naming a run within its group (``stl``, ``equal``, ``0.5/1.5``).
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ CREATE TABLE groups (
 VERSION_2 = """
 ALTER TABLE runs ADD COLUMN test_metrics TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE runs ADD COLUMN primary_metrics TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN label TEXT;
 CREATE INDEX runs_dataset ON runs (dataset, created);
 CREATE INDEX runs_strategy ON runs (strategy, created);
 CREATE INDEX runs_status ON runs (status, created);
