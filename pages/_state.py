@@ -49,6 +49,20 @@ def set_job_id(value: str | None, key: str = JOB_ID) -> None:
     st.session_state[key] = value
 
 
+def start_job(config: ExperimentConfig) -> bool:
+    """Submit a training job for ``config`` and make it this session's job; a user error is shown instead."""
+    from mtl_core.errors import MTLError
+    from mtl_core.jobs import job_manager  # here: the jobs load PyTorch, which the Home page does without
+
+    try:
+        with st.spinner("Loading the data and building the model…"):
+            set_job_id(job_manager().submit(config))
+    except MTLError as error:
+        st.error(str(error))
+        return False
+    return True
+
+
 def live_rows(current: str, events: Sequence[Any]) -> list[dict[str, Any]]:
     """The epoch rows of job ``current``'s events; a refresh converts only the events that are new."""
     from mtl_core import viz  # here, not above: the figures import PyTorch, which the Home page does without

@@ -19,6 +19,7 @@ from pages._state import set_config
 COLUMNS = ("name", "column", "kind", "loss", "threshold", "equals", "bins", "standardize")
 KINDS = ["regression", "binary", "multiclass"]
 LOSSES = sorted({loss for losses in LOSSES_BY_KIND.values() for loss in losses})
+MAX_PILLS = 24  # up to this many columns the targets are buttons (one click each), beyond it a menu
 TASK_ROW = re.compile(r"^tasks\.(\d+)\.(\w+): ")
 
 
@@ -45,10 +46,14 @@ def target_picker(table: pd.DataFrame, config: ExperimentConfig, kinds: Mapping[
     options = [str(column) for column in table.columns]
     shown = targets_in(config.tasks, table)
     st.session_state[key] = shown  # the tasks lead: a task added in the table shows here too
-    st.multiselect("Columns to predict", options, key=key, on_change=_picked, args=(key, config.to_dict(), kinds),
-                   placeholder="Choose the columns to predict",
-                   help="One task per column, its kind guessed from the column's values; every other column is "
-                        "a model input. Correct a kind or loss, or add derived tasks, in the table below.")
+    described = ("One task per column, its kind guessed from the column's values; every other column is a model "
+                 "input. Correct a kind or loss, or add derived tasks, in the table below.")
+    changed = {"on_change": _picked, "args": (key, config.to_dict(), kinds)}
+    if len(options) <= MAX_PILLS:  # every column in sight: one click picks or drops it
+        st.pills("Columns to predict", options, selection_mode="multi", key=key, help=described, **changed)
+    else:
+        st.multiselect("Columns to predict", options, key=key, placeholder="Choose the columns to predict",
+                       help=described, **changed)
     return shown
 
 

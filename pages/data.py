@@ -9,21 +9,20 @@ import pandas as pd
 import streamlit as st
 
 from mtl_core.config import DEFAULT_DATASET, DataConfig, ExperimentConfig
-from mtl_core.data import DATASETS, load_table
+from mtl_core.data import DATASETS, load_data, load_table
 from mtl_core.data.schema import infer_kind, summarize
 from mtl_core.data.uploads import save_upload, upload_name
 from mtl_core.errors import ConfigError, MTLError
 from mtl_core.experiment import prepare, resolve
 from mtl_core.viz.data import distributions, target_scatter
 from pages._forms import schema_form
-from pages._state import LINK_WARNINGS, UPLOAD_NOTE, current_config, set_config, sync_link
+from pages._state import LINK_WARNINGS, UPLOAD_NOTE, current_config, set_config, start_job, sync_link
 from pages._widgets import dataset_picker
 from pages._tasks import picker_key, plural, split_settings, target_picker, task_editor
 from pages._entry import through_entry
 
 through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
-SOURCES = ("Built-in data set", "Upload a table")
 MAX_HISTOGRAMS = 12  # more columns than this: the user picks which to draw
 
 
@@ -62,16 +61,8 @@ def built_in(current: DataConfig) -> dict[str, Any]:
     return {"dataset": name, "path": None, "params": values}
 
 
-def uploaded(current: DataConfig) -> dict[str, Any] | None:
-    """A CSV/TSV/Parquet upload, checked and stored; returns the ``data`` values, or None until a good file is in."""
-    file = st.file_uploader("Table (CSV, TSV or Parquet, up to 50 MB)", type=["csv", "tsv", "txt", "parquet"],
-                            key="data.upload")
-    if file is None:
-        if current.path is not None:
-            st.caption(f"Using the uploaded file **{file_name(current.path)}**.")
-            return {"dataset": None, "path": current.path, "params": {}}
-        st.info("Upload a table: one row per example, a header line, any delimiter.")
-        return None
+def uploaded(file: Any) -> dict[str, Any] | None:
+    """The file in the uploader, checked and stored; returns the ``data`` values, or None when it is refused."""
     try:
         path, _ = save_upload(file.name, file.getvalue())
     except MTLError as error:
@@ -81,10 +72,42 @@ def uploaded(current: DataConfig) -> dict[str, Any] | None:
 
 
 def choose_source(base: ExperimentConfig) -> dict[str, Any] | None:
-    """Built-in or upload (first, when the setup or the link it came from reads a file), then its settings."""
-    from_upload = base.data.path is not None or UPLOAD_NOTE in (st.session_state.get(LINK_WARNINGS) or [])
-    kind = st.radio("Source", SOURCES, index=int(from_upload), horizontal=True, key="data.source")
-    return built_in(base.data) if kind == SOURCES[0] else uploaded(base.data)
+    """The uploader and the data set menu side by side, so one click (choosing a file) takes the user's own table.
+
+    A file in the uploader is the source; an upload made earlier (or the file a shared link trained on) stays
+    the source until the user goes back to the built-in data sets. Returns the ``data`` values, or None while a
+    link's upload is awaited or a file was refused.
+    """
+    menu_column, file_column = st.columns(2, gap="medium")
+    file = file_column.file_uploader("Or your own table (CSV, TSV or Parquet, up to 50 MB)",
+                                     type=["csv", "tsv", "txt", "parquet"], key="data.upload",
+                                     help="One row per example, a header line, any delimiter. The last column is "
+                                          "suggested as the column to predict; pick others below.")
+    if file is not None:
+        menu_column.caption(f"Using your table **{file.name}**. Remove it (×) to choose a built-in data set.")
+        return uploaded(file)
+    awaited = UPLOAD_NOTE in (st.session_state.get(LINK_WARNINGS) or [])
+    if base.data.path is None and not awaited:
+        with menu_column:
+            return built_in(base.data)
+    with menu_column:
+        if base.data.path is not None:
+            st.caption(f"Using the uploaded file **{file_name(base.data.path)}**.")
+        else:
+            st.info("The shared link trained on an uploaded table: upload the same file here to get its tasks.")
+        if st.button("Use a built-in data set", key="data.built_in"):
+            back_to_built_in(base)
+    return {"dataset": None, "path": base.data.path, "params": {}} if base.data.path is not None else None
+
+
+def back_to_built_in(base: ExperimentConfig) -> None:
+    """Leave the upload: the default built-in data set with its own tasks (the model and training stay)."""
+    values = base.to_dict()
+    values["data"], values["tasks"] = {"dataset": DEFAULT_DATASET}, []
+    set_config(resolve(ExperimentConfig.from_dict(values)))
+    st.session_state[LINK_WARNINGS] = [text for text in st.session_state.get(LINK_WARNINGS) or []
+                                       if text != UPLOAD_NOTE]
+    st.rerun()
 
 
 def shown(message: str, path: str | None) -> str:
@@ -121,13 +144,35 @@ def setup_of(base: ExperimentConfig, data: dict[str, Any]) -> tuple[ExperimentCo
     return (resolve(config) if config.tasks or config.data.path is None else config), table
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def reads_images(data: dict[str, Any]) -> bool:
+    """Whether the data set's model input is its images (then no table column is an input)."""
+    return load_data(DataConfig.model_validate(data))[0].images is not None
+
+
+def roles(config: ExperimentConfig, columns: list[str]) -> list[str]:
+    """What each table column is to the model: a task's target, an input, or a label that is never read."""
+    used = {task.column for task in config.tasks} | {config.data.task_id_column}
+    source = DATASETS.get(config.data.dataset) if config.data.path is None and config.data.dataset else None
+    never = set(source.label_columns) if source is not None else set()
+    images = reads_images(config.data.model_dump(mode="json"))
+    return ["task" if name in used else "label only, never an input" if name in never or images else "input"
+            for name in columns]
+
+
 def inputs(table: pd.DataFrame, config: ExperimentConfig) -> tuple[str, ...] | None:
     """Which columns the model reads (every column no task uses, unless unticked); None = all of them."""
-    used = {task.column for task in config.tasks} | {config.data.task_id_column}
     summary = summarize(table)
+    role = roles(config, [str(name) for name in summary["column"]])
+    if all(kind != "input" for kind in role):  # an image data set: the table holds labels only
+        summary.insert(1, "role", role)
+        st.dataframe(summary, key="data.columns", hide_index=True)
+        st.caption("The model reads the images; the table's columns are their labels.")
+        return None
+    used = {name for name, kind in zip(summary["column"], role, strict=True) if kind != "input"}
     chosen = set(config.data.features or summary["column"])
     summary.insert(1, "input", [name in chosen and name not in used for name in summary["column"]])
-    summary.insert(2, "role", ["task" if name in used else "input" for name in summary["column"]])
+    summary.insert(2, "role", role)
     edited = st.data_editor(summary, key="data.columns", hide_index=True, disabled=[c for c in summary if c != "input"],
                             column_config={"input": st.column_config.CheckboxColumn("input", help="a model input")})
     picked = tuple(name for name, flag in zip(edited["column"], edited["input"], strict=True) if flag)
@@ -195,7 +240,13 @@ def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) ->
         sync_link(config)
         split = split_of(len(table), parts)
         st.success(f"Ready: {plural(len(config.tasks), 'task')}, {plural(rows, 'training row')}.")
-        if st.button("Train on this", key="data.to_train", type="primary"):
+        now, later = st.columns(2)
+        if now.button("Train now", key="data.train_now", type="primary", width="stretch",
+                      help=f"Start training at once with the model and weighting set on Train "
+                           f"({config.model.architecture}, {config.strategy.name}, {config.train.epochs} epochs)"):
+            if start_job(config):
+                st.switch_page("pages/train.py")
+        if later.button("Choose the model and weighting first", key="data.to_train", width="stretch"):
             st.switch_page("pages/train.py")
     charts(table, config, split)
 

@@ -84,4 +84,5 @@ for index, item in enumerate(sorted(PRESETS, key=lambda preset: download[preset.
         text.markdown(f"**{item.title}**  \n{item.question}{note}")
         if button.button("Open", key=f"home.preset.{item.key}", type="primary" if index == 0 else "secondary"):
             choose(item)
-st.caption("Or pick a data set and its tasks on **Data**, then the model and the weighting on **Train**.")
+st.caption("Or bring your own table: on **Data**, choose the file, pick the columns to predict and press "
+           "**Train now**. The model and the weighting are set on **Train**.")

@@ -14,7 +14,7 @@ from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.results import RunResults
 from mtl_core.tasks import TaskSpec
-from pages._state import current_config, job_id, live_rows, set_config, set_job_id, sync_link
+from pages._state import current_config, job_id, live_rows, set_config, set_job_id, start_job, sync_link
 from pages._train_views import live_charts, progress_line, results_section, share_box
 from pages._widgets import model_settings, strategy_picker, training_settings
 from pages._entry import through_entry
@@ -32,15 +32,6 @@ def build_config(base: ExperimentConfig, model: Mapping[str, Any], strategy: Map
     values["strategy"] = dict(strategy)
     values["train"].update(train)
     return ExperimentConfig.from_dict(values)
-
-
-def start(config: ExperimentConfig) -> None:
-    """Submit a job for ``config`` and make it this session's job; a user error is shown instead."""
-    try:
-        with st.spinner("Loading the data and building the model…"):
-            set_job_id(job_manager().submit(config))
-    except MTLError as error:
-        st.error(str(error))
 
 
 def snapshot_of(current: str | None) -> JobSnapshot | None:
@@ -125,7 +116,7 @@ if st.session_state.get("train.start") and config is not None and not (before is
     # the run a click on Start caused: submit before the buttons and the live panel are drawn, so this
     # same run draws them for the new job (a second full run would compete with the first epochs)
     with live_column:
-        start(config)
+        start_job(config)
     before = snapshot_of(job_id())
 running = before is not None and before.active
 with live_column:

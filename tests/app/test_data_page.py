@@ -15,6 +15,7 @@ from mtl_core.config import ExperimentConfig
 from mtl_core.data.uploads import save_upload
 from mtl_core.errors import ConfigError
 from pages._tasks import editor_id, picker_key, tasks_from_rows
+from mtl_core.jobs import job_manager
 from tests.app.conftest import open_app
 
 TABLE = b"size;colour;price\n" + b"".join(f"{i};{'red' if i % 3 else 'blue'};{i * 1.5 + 2}\n".encode()
@@ -36,8 +37,7 @@ def linnerud_like(rows: int = 20, seed: int = 0) -> bytes:
 
 
 def upload(at: AppTest, name: str, payload: bytes) -> AppTest:
-    """Choose "Upload a table" and upload ``payload`` as the user's file ``name``."""
-    at.radio(key="data.source").set_value("Upload a table").run()
+    """Upload ``payload`` as the user's file ``name`` (the uploader is on the page from the start)."""
     at.file_uploader(key="data.upload").upload(name, payload, "text/csv").run()
     assert not at.exception, [item.value for item in at.exception]
     return at
@@ -48,8 +48,10 @@ def tasks_of(at: AppTest) -> list[tuple[str, str, str, str]]:
 
 
 def targets(at: AppTest) -> Any:
-    """The menu of columns to predict of the table the session edits."""
-    return at.multiselect(key=picker_key(ExperimentConfig.from_dict(at.session_state["config"]).data.source))
+    """The columns to predict of the table the session edits: buttons (pills), or a menu for a wide table."""
+    key = picker_key(ExperimentConfig.from_dict(at.session_state["config"]).data.source)
+    pills = [element for element in at.pills if element.key == key]
+    return pills[0] if pills else at.multiselect(key=key)
 
 
 def edit_tasks(at: AppTest, edited_rows: dict[int, dict[str, Any]] | None = None,
@@ -234,8 +236,9 @@ def test_uploading_the_table_of_a_shared_link_keeps_the_links_tasks() -> None:
 def test_a_link_made_on_an_uploaded_file_opens_the_data_page_at_the_upload() -> None:
     link = {"data.path": "/elsewhere/linnerud.csv", "tasks.0.name": "weight", "tasks.0.column": "Weight"}
     at = open_app("pages/data.py", query=link)
-    assert at.radio(key="data.source").value == "Upload a table"
+    assert any("upload the same file" in item.value for item in at.info)
     assert not at.error, [item.value for item in at.error]
+    assert "data.dataset" not in [box.key for box in at.selectbox]  # the upload is awaited, not a built-in set
     upload(at, "linnerud.csv", linnerud_like())
     assert tasks_of(at) == [("weight", "Weight", "regression", "mse")]
 
@@ -265,3 +268,63 @@ def test_the_page_draws_the_distributions_and_the_targets_against_an_input_with_
     at.selectbox(key="data.scatter_input").select("Jumps").run()
     scatter = json.loads(at.get("vega_lite_chart")[1].proto.spec)
     assert scatter["concat"][0]["title"] == "Pulse: Pulse against Jumps"
+
+
+def test_the_uploader_is_on_the_page_beside_the_menu_with_no_choice_to_make_first() -> None:
+    at = open_app("pages/data.py")
+    assert at.file_uploader(key="data.upload") is not None and at.selectbox(key="data.dataset").value == "diabetes"
+    at.file_uploader(key="data.upload").upload("prices.csv", TABLE, "text/csv").run()
+    assert not at.exception and "data.dataset" not in [box.key for box in at.selectbox]
+    assert tasks_of(at) == [("price", "price", "regression", "mse")]
+
+
+def test_train_now_starts_the_run_and_opens_train_on_it() -> None:
+    at = upload(open_app("pages/data.py"), "prices.csv", TABLE)
+    at.button(key="data.train_now").click().run()
+    assert not at.exception, [item.value for item in at.exception]
+    assert at.session_state["job_id"] is not None and at.title[0].value == "Train"  # Train shows the run
+    assert job_manager().wait(at.session_state["job_id"], timeout=60)
+    assert job_manager().status(at.session_state["job_id"]) == "completed"
+
+
+def test_going_back_from_an_upload_to_the_built_in_sets() -> None:
+    path, _ = save_upload("prices.csv", TABLE)
+    at = with_config({"data": {"path": str(path)}})
+    at.button(key="data.built_in").click().run()
+    assert not at.exception
+    config = ExperimentConfig.from_dict(at.session_state["config"])
+    assert config.data.path is None and config.data.source == "diabetes" and config.tasks[0].column == "progression"
+
+
+def test_a_narrow_table_shows_its_columns_as_buttons_and_a_wide_one_as_a_menu() -> None:
+    at = upload(open_app("pages/data.py"), "linnerud.csv", linnerud_like())
+    assert [element.key for element in at.pills] == [targets(at).key] and len(at.pills[0].options) == 6
+    wide = pd.DataFrame({f"x{i}": np.arange(40) * (i + 1) % 7 for i in range(30)}).to_csv(index=False).encode()
+    at = upload(at, "wide.csv", wide)
+    assert not at.pills and targets(at).value == ["x29"]
+
+
+def test_an_image_set_lists_its_table_columns_as_labels_never_inputs() -> None:
+    at = open_app("pages/data.py")
+    at.selectbox(key="data.dataset").select("cells-synthetic").run()
+    assert not at.exception and not at.error, [item.value for item in at.error]
+    columns = next(frame.value for frame in at.dataframe if "role" in frame.value.columns)
+    assert dict(zip(columns["column"], columns["role"], strict=True)) == {
+        "hours_since_start": "label only, never an input", "infected": "task", "time": "task"}
+    assert "input" not in columns.columns
+    assert any("reads the images" in caption.value for caption in at.caption)
+
+
+def test_a_label_column_of_a_table_set_is_never_offered_as_an_input() -> None:
+    at = open_app("pages/data.py")
+    at.selectbox(key="data.dataset").select("digits").run()
+    assert not at.exception
+    columns = at.data_editor(key="data.columns").value
+    roles = dict(zip(columns["column"], columns["role"], strict=True))
+    offered = dict(zip(columns["column"], columns["input"], strict=True))
+    assert roles["digit"] == "task" and roles["pixel_3_4"] == "input" and offered["pixel_3_4"]
+    assert roles["parity"] == "task"  # a default task; dropped from the targets it is a label, not an input
+    targets(at).unselect("parity").run()
+    columns = at.data_editor(key="data.columns").value
+    assert dict(zip(columns["column"], columns["role"], strict=True))["parity"] == "label only, never an input"
+    assert not dict(zip(columns["column"], columns["input"], strict=True))["parity"]

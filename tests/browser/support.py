@@ -129,10 +129,8 @@ def set_number(page: Any, label: str, value: str) -> None:
 
 
 def upload(page: Any, url: str, table: Path) -> None:
-    """Open the Data page, choose "Upload a table", upload ``table`` and wait for its guessed task."""
+    """Open the Data page, choose ``table`` in its uploader (one click for a user) and wait for its guessed task."""
     page.goto(f"{url}/data")
-    ready(page)
-    page.get_by_text("Upload a table").click()
     ready(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(table))
     expect(page.get_by_text("Ready: 1 task,")).to_be_visible(timeout=SETTLE_MS)

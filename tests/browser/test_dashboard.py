@@ -73,7 +73,7 @@ def test_an_uploaded_csv_becomes_a_task_and_trains(app_url: str, page: Any, tmp_
     table.write_text("height,water,sun\n" + "".join(f"{i % 17},{i % 5},{(i % 17) * 0.5 + i % 5}\n"
                                                     for i in range(120)), encoding="utf-8")
     upload(page, app_url, table)
-    page.get_by_role("button", name="Train on this").click()
+    page.get_by_role("button", name="Choose the model and weighting first").click()
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
     expect(page.get_by_text("plants.csv")).to_be_visible(timeout=SETTLE_MS)
     ready(page)

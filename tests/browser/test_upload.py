@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.browser.support import (  # noqa: F401  (app_url, browser, page are fixtures)
-    SETTLE_MS, app_url, browser, expect, page, ready, set_number, upload,
+    SETTLE_MS, app_url, browser, expect, page, ready, upload,
 )
 
 pytestmark = pytest.mark.browser
@@ -42,40 +42,52 @@ def patients(rows: int = 120, seed: int = 1) -> pd.DataFrame:
     })
 
 
-def pick_targets(page: Any, names: list[str]) -> None:
-    """Add columns to the one menu of columns to predict."""
-    menu = page.get_by_test_id("stMultiSelect").filter(has_text="Columns to predict")
+class Clicks:
+    """A user's clicks, counted: choosing a file is one (the file dialog's own choice is not counted)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page, self.count = page, 0
+
+    def choose_file(self, url: str, table: Path) -> None:
+        self.count += 1
+        upload(self.page, url, table)
+
+    def click(self, target: Any) -> None:
+        self.count += 1
+        target.click()
+        ready(self.page)
+
+
+def pick_targets(clicks: Clicks, names: list[str]) -> None:
+    """Pick columns to predict: each is a button of its own, one click."""
+    group = clicks.page.get_by_test_id("stButtonGroup").filter(has_text="Columns to predict")
     for name in names:
-        menu.get_by_role("combobox").click()
-        page.get_by_role("option", name=name, exact=True).click()
-        ready(page)
-        expect(menu.get_by_text(name, exact=True)).to_be_visible(timeout=SETTLE_MS)
-    page.keyboard.press("Escape")
+        clicks.click(group.get_by_role("button", name=name, exact=True))
 
 
-def train_three_epochs(page: Any) -> None:
-    page.get_by_role("button", name="Train on this").click()
-    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
-    ready(page)
-    set_number(page, "Epochs", "3")
-    page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text("completed: epoch 3 of 3")).to_be_visible(timeout=60_000)
+def train_now(clicks: Clicks) -> None:
+    """One click on Train now: the run starts with the default model and weighting, and Train shows it."""
+    clicks.click(clicks.page.get_by_role("button", name="Train now"))
+    expect(clicks.page.get_by_role("heading", name="Train", exact=True)).to_be_visible(timeout=30_000)
+    expect(clicks.page.get_by_text("completed: epoch 100 of 100")).to_be_visible(timeout=90_000)
 
 
 def test_three_float_targets_picked_in_one_menu_train_with_a_curve_and_a_plot_each(
         app_url: str, page: Any, tmp_path: Path) -> None:
     table = tmp_path / "linnerud.csv"
     linnerud_like().to_csv(table, index=False)
-    upload(page, app_url, table)
+    clicks = Clicks(page)
+    clicks.choose_file(app_url, table)
     expect(page.get_by_text("linnerud.csv").first).to_be_visible()
-    pick_targets(page, ["Weight", "Waist"])  # Pulse, the last column, is already picked
+    pick_targets(clicks, ["Weight", "Waist"])  # Pulse, the last column, is already picked
     expect(page.get_by_text("Ready: 3 tasks,")).to_be_visible(timeout=SETTLE_MS)
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts).to_have_count(2, timeout=SETTLE_MS)  # the distributions, the targets against an input
     expect(charts.first.locator("canvas, svg").first).to_be_visible(timeout=SETTLE_MS)
     expect(page.get_by_text("uploads/")).to_have_count(0)
 
-    train_three_epochs(page)
+    train_now(clicks)
+    assert clicks.count == 4  # the file, two more targets, Train now
     loss_chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Loss by epoch")
     for name in ("Weight", "Waist", "Pulse"):
         expect(loss_chart.get_by_text(f"{name} (train)")).to_have_count(1, timeout=SETTLE_MS)
@@ -88,12 +100,14 @@ def test_a_binary_and_a_multiclass_target_train_without_editing_a_cell(
         app_url: str, page: Any, tmp_path: Path) -> None:
     table = tmp_path / "patients.csv"
     patients().to_csv(table, index=False)
-    upload(page, app_url, table)
-    pick_targets(page, ["smoker"])  # grade, the last column, is already picked
+    clicks = Clicks(page)
+    clicks.choose_file(app_url, table)
+    pick_targets(clicks, ["smoker"])  # grade, the last column, is already picked
     expect(page.get_by_text("Ready: 2 tasks,")).to_be_visible(timeout=SETTLE_MS)
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2, timeout=SETTLE_MS)
 
-    train_three_epochs(page)
+    train_now(clicks)
+    assert clicks.count == 3  # the file, the second target, Train now
     loss_chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Loss by epoch")
     for name in ("grade", "smoker"):
         expect(loss_chart.get_by_text(f"{name} (train)")).to_have_count(1, timeout=SETTLE_MS)
