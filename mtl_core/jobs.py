@@ -150,7 +150,9 @@ class JobManager:
         experiment = Experiment(config, stop.is_set)  # loads data and checks settings: user errors surface here
         job = _Job(uuid.uuid4().hex[:12], experiment.config, experiment, stop)
         if self.store is not None:
-            job.run_id = self.store.start_run(experiment.config, owner=owner, source="dashboard")
+            from mtl_core.runs import portable
+
+            job.run_id = self.store.start_run(portable(experiment.config), owner=owner, source="dashboard")
         with self._changed:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)

@@ -1,0 +1,57 @@
+"""The dashboard's jobs store their runs as they train, under the session that started them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mtl_core.jobs import JobManager
+from mtl_core.store import RunStore
+
+from tests.unit.store.conftest import diabetes
+from tests.unit.store.writers import synthetic_results
+
+
+def test_a_jobs_run_is_stored_with_its_owner_history_and_files(store: RunStore) -> None:
+    manager = JobManager(max_running=1, store=store)
+    job = manager.submit(diabetes(epochs=3), owner="session-1")
+    run_id = manager.run_id(job)
+    assert run_id is not None and manager.snapshot(job).run_id == run_id
+    assert manager.wait(job, timeout=60) and manager.status(job) == "completed"
+    run = store.require(run_id)
+    results = manager.results(job)
+    assert results is not None and run.history == results["history"] and run.metrics == results["metrics"]
+    assert (run.summary.owner, run.summary.source, run.status) == ("session-1", "dashboard", "completed")
+    assert "checkpoints/best.pt" in run.artefacts and store.list_runs(owner="session-2") == []
+
+
+def test_a_cancelled_queued_job_is_stored_as_stopped(store: RunStore) -> None:
+    manager = JobManager(max_running=1, store=store)
+    first = manager.submit(diabetes(epochs=200))
+    queued = manager.submit(diabetes(epochs=2))
+    assert manager.cancel(queued)
+    manager.cancel(first)
+    assert manager.wait(first, timeout=60)
+    summary = store.summary(manager.run_id(queued) or "")
+    assert summary is not None and summary.status == "stopped" and summary.epochs_run == 0
+    assert store.summary(manager.run_id(first) or "").status == "stopped"  # type: ignore[union-attr]
+
+
+def test_a_new_manager_marks_runs_of_dead_processes_interrupted(store: RunStore) -> None:
+    run_id = store.start_run(synthetic_results(0).config)
+    store.db.write(lambda c: c.execute("UPDATE runs SET pid = 2147483646 WHERE id = ?", (run_id,)))
+    JobManager(max_running=1, store=store)
+    assert store.summary(run_id).status == "interrupted"  # type: ignore[union-attr]
+
+
+def test_the_process_wide_manager_stores_unless_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import mtl_core.jobs as jobs
+
+    monkeypatch.setattr(jobs, "_manager", None)
+    monkeypatch.setenv("MTL_HOME", str(tmp_path))
+    manager = jobs.job_manager()
+    assert manager.store is not None and manager.store.path == tmp_path / "runs.sqlite"
+    monkeypatch.setattr(jobs, "_manager", None)
+    monkeypatch.setenv("MTL_STORE", "off")
+    assert jobs.job_manager().store is None
