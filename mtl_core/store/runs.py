@@ -13,7 +13,7 @@ import secrets
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,22 +78,10 @@ class RunStore(GroupsMixin):
                   label: str | None = None, created: float | None = None) -> str:
         """Write a new run's row (status ``running``, this process as its writer); returns its id."""
         values = config.to_dict() if hasattr(config, "to_dict") else dict(config)
-        run_id, process = new_id(), this_process()
-        data, tasks = values.get("data", {}), [task["name"] for task in values.get("tasks", [])]
-        row = {
-            "id": run_id, "created": time.time() if created is None else created, "status": "running",
-            "config": to_json(values), "dataset": data.get("path") or data.get("dataset") or "diabetes",
-            "tasks": to_json(tasks), "architecture": values.get("model", {}).get("architecture", ""),
-            "strategy": values.get("strategy", {}).get("name", ""),
-            "epochs_planned": values.get("train", {}).get("epochs", 0), "dataset_fingerprint": dataset_fingerprint,
-            "versions": to_json(package_versions()), "owner": owner, "group_id": group_id, "source": source,
-            "pid": process.pid, "host": process.host, "process_start": process.start,
-            "primary_metrics": to_json(primary_metrics(values)), "label": label,
-        }
-        columns = ", ".join(row)
-        self.db.write(lambda c: c.execute(f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(row))})",
-                                          tuple(row.values())))
-        return run_id
+        row = _run_row(values, owner=owner, group_id=group_id, source=source, dataset_fingerprint=dataset_fingerprint,
+                       label=label, created=created)
+        self.db.write(lambda c: _insert_run(c, row))
+        return str(row["id"])
 
     def recorder(self, run_id: str) -> Callable[[Event], None]:
         """An event handler that stores the run as it trains: sizes and device, each epoch at once, how it ended."""
@@ -128,31 +116,30 @@ class RunStore(GroupsMixin):
         """Write the run's final results: status, metrics, predictions, selected epoch, RESULTS.json, and any
         history rows not yet written (a run stored after the fact)."""
         values = results.to_dict() if isinstance(results, RunResults) else dict(results)
-        kept = {key: value for key, value in values.items() if key not in FINISHED_KEYS_LEFT_OUT}
-
-        def write(connection: sqlite3.Connection) -> None:
-            _require(connection, run_id)
-            for entry in values.get("history", []):
-                _insert_epoch(connection, run_id, entry, replace=False)
-            _write_metrics(connection, run_id, values.get("metrics") or {})
-            connection.execute("INSERT OR REPLACE INTO predictions (run_id, data) VALUES (?, ?)",
-                               (run_id, to_json(values.get("predictions") or {})))
-            run = values.get("run") or {}
-            connection.execute(
-                "UPDATE runs SET status = ?, reason = ?, epochs_run = ?, duration_s = ?, finished = ?, best_epoch = ?,"
-                " best_value = ?, results = ?, device = coalesce(?, device), run_info = CASE WHEN ? = '{}' THEN "
-                "run_info ELSE ? END, dataset_fingerprint = coalesce(?, dataset_fingerprint) WHERE id = ?",
-                (values["status"], values.get("reason", ""), values.get("epochs_run", len(values["history"])),
-                 values["duration_s"], time.time(), values.get("best_epoch"), values.get("best_value"),
-                 to_json(kept), run.get("device"), to_json(run), to_json(run), dataset_fingerprint, run_id))
-        self.db.write(write)
+        self.db.write(lambda c: _write_finished(c, run_id, values, dataset_fingerprint, time.time()))
 
     def store_results(self, results: RunResults, *, owner: str | None = None, group_id: str | None = None,
                       source: str = "cli", label: str | None = None) -> str:
         """Store a run that trained without a recorder (a comparison's runs trained together); returns its id."""
-        run_id = self.start_run(results.config, owner=owner, group_id=group_id, source=source, label=label)
-        self.finish(run_id, results)
-        return run_id
+        return self.store_many([(results, {"owner": owner, "group_id": group_id, "source": source,
+                                           "label": label})])[0]
+
+    def store_many(self, runs: Iterable[tuple[RunResults | Mapping[str, Any], Mapping[str, Any]]]) -> list[str]:
+        """Store finished runs in one transaction: each ``(results, start_run's keyword arguments)``; their ids.
+
+        A run given ``created`` is marked finished ``duration_s`` later (imports, benchmarks); else now.
+        """
+        def write(connection: sqlite3.Connection) -> list[str]:
+            ids = []
+            for results, start in runs:
+                values = results.to_dict() if isinstance(results, RunResults) else dict(results)
+                row = _run_row(values["config"], **start)
+                _insert_run(connection, row)
+                finished = time.time() if start.get("created") is None else float(row["created"]) + values["duration_s"]
+                _write_finished(connection, str(row["id"]), values, start.get("dataset_fingerprint"), finished)
+                ids.append(str(row["id"]))
+            return ids
+        return self.db.write(write)
 
     def fail(self, run_id: str, message: str, *, status: str = "failed") -> None:
         """Mark a run that raised as ``failed`` (or one cancelled before it began as ``stopped``), with the message
@@ -238,6 +225,49 @@ class RunStore(GroupsMixin):
         from mtl_core.store.export import export_run
 
         return export_run(self.require(run_id), fmt, Path(out))
+
+
+def _run_row(values: Mapping[str, Any], *, owner: str | None = None, group_id: str | None = None,
+             source: str = "cli", dataset_fingerprint: str | None = None, label: str | None = None,
+             created: float | None = None) -> dict[str, Any]:
+    """A new run's row: status ``running``, written by this process."""
+    process, data = this_process(), values.get("data", {})
+    return {
+        "id": new_id(), "created": time.time() if created is None else created, "status": "running",
+        "config": to_json(values), "dataset": data.get("path") or data.get("dataset") or "diabetes",
+        "tasks": to_json([task["name"] for task in values.get("tasks", [])]),
+        "architecture": values.get("model", {}).get("architecture", ""),
+        "strategy": values.get("strategy", {}).get("name", ""),
+        "epochs_planned": values.get("train", {}).get("epochs", 0), "dataset_fingerprint": dataset_fingerprint,
+        "versions": to_json(package_versions()), "owner": owner, "group_id": group_id, "source": source,
+        "pid": process.pid, "host": process.host, "process_start": process.start,
+        "primary_metrics": to_json(primary_metrics(values)), "label": label,
+    }
+
+
+def _insert_run(connection: sqlite3.Connection, row: Mapping[str, Any]) -> None:
+    connection.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                       tuple(row.values()))
+
+
+def _write_finished(connection: sqlite3.Connection, run_id: str, values: Mapping[str, Any],
+                    dataset_fingerprint: str | None, finished: float) -> None:
+    """Final status, metrics, predictions, selected epoch and RESULTS.json; history rows not yet written."""
+    _require(connection, run_id)
+    for entry in values.get("history", []):
+        _insert_epoch(connection, run_id, entry, replace=False)
+    _write_metrics(connection, run_id, values.get("metrics") or {})
+    connection.execute("INSERT OR REPLACE INTO predictions (run_id, data) VALUES (?, ?)",
+                       (run_id, to_json(values.get("predictions") or {})))
+    run = values.get("run") or {}
+    kept = {key: value for key, value in values.items() if key not in FINISHED_KEYS_LEFT_OUT}
+    connection.execute(
+        "UPDATE runs SET status = ?, reason = ?, epochs_run = ?, duration_s = ?, finished = ?, best_epoch = ?,"
+        " best_value = ?, results = ?, device = coalesce(?, device), run_info = CASE WHEN ? = '{}' THEN "
+        "run_info ELSE ? END, dataset_fingerprint = coalesce(?, dataset_fingerprint) WHERE id = ?",
+        (values["status"], values.get("reason", ""), values.get("epochs_run", len(values["history"])),
+         values["duration_s"], finished, values.get("best_epoch"), values.get("best_value"), to_json(kept),
+         run.get("device"), to_json(run), to_json(run), dataset_fingerprint, run_id))
 
 
 def _insert_epoch(connection: sqlite3.Connection, run_id: str, entry: Mapping[str, Any], replace: bool = True) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 VERSION_1 = """
@@ -129,7 +129,7 @@ def run_script(connection: sqlite3.Connection, script: str) -> None:
             connection.execute(statement)
 
 
-def primary_metrics(config: dict[str, Any]) -> dict[str, str]:
+def primary_metrics(config: Mapping[str, Any]) -> dict[str, str]:
     """Each task's primary metric, from a resolved config's dict.
 
     >>> primary_metrics({"tasks": [{"name": "y", "kind": "regression", "metric": "mae"}, {"name": "c", "kind": "binary"}]})
