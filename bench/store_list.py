@@ -55,7 +55,7 @@ def realistic_results(index: int, epochs: int) -> RunResults:
                             "high_progression": {name: 0.5 + 0.01 * epoch for name in BINARY}},
                 "duration_s": 0.003, "elapsed_s": 0.003 * epoch, "extras": {"lr": 0.003}}
                for epoch in range(1, epochs + 1)]
-    test = {"progression": {name: scale * 1000 for name in REGRESSION},
+    test: dict[str, dict[str, float | None]] = {"progression": {name: scale * 1000 for name in REGRESSION},
             "high_progression": {name: 0.7 + (index % 13) / 100 for name in BINARY}}
     config = {"data": {"dataset": DATASETS[index % 3]}, "model": {"architecture": ARCHITECTURES[index % 3 - 1]},
               "strategy": {"name": STRATEGIES[index % 6]}, "train": {"epochs": epochs, "seed": index % 5},
@@ -65,8 +65,8 @@ def realistic_results(index: int, epochs: int) -> RunResults:
     predictions = {"progression": {"row": rows, "true": [float(row) for row in rows], "pred": [0.5] * 89},
                    "high_progression": {"row": rows, "true": [row % 2 for row in rows], "pred": [1] * 89,
                                         "classes": [0, 1], "proba": [0.6] * 89}}
-    return RunResults(config, STATUSES[index % 7], "", epochs, 0.3, {"val": test, "test": test},  # type: ignore[arg-type]
-                      history, predictions=predictions, run={"device": "cpu", "n_parameters": 500})
+    status: Any = STATUSES[index % 7]
+    return RunResults(config, status, "", epochs, 0.3, {"val": test, "test": test}, history, predictions=predictions, run={"device": "cpu", "n_parameters": 500})
 
 
 def fill(store: RunStore, count: int, epochs: int) -> float:
