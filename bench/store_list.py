@@ -66,7 +66,8 @@ def realistic_results(index: int, epochs: int) -> RunResults:
                    "high_progression": {"row": rows, "true": [row % 2 for row in rows], "pred": [1] * 89,
                                         "classes": [0, 1], "proba": [0.6] * 89}}
     status: Any = STATUSES[index % 7]
-    return RunResults(config, status, "", epochs, 0.3, {"val": test, "test": test}, history, predictions=predictions, run={"device": "cpu", "n_parameters": 500})
+    return RunResults(config, status, "", epochs, 0.3, {"val": test, "test": test}, history,
+                      predictions=predictions, run={"device": "cpu", "n_parameters": 500})
 
 
 def fill(store: RunStore, count: int, epochs: int) -> float:
