@@ -42,6 +42,11 @@ def open_store(args: argparse.Namespace) -> RunStore | None:
     """The run store the arguments name (None with ``--no-store``), with dead processes' runs marked interrupted."""
     if getattr(args, "no_store", False):
         return None
+    return existing_store(args)
+
+
+def existing_store(args: argparse.Namespace) -> RunStore:
+    """The run store ``--db`` (or the default) names, with dead processes' runs marked interrupted."""
     store = RunStore(args.db)
     store.mark_interrupted()
     return store
@@ -81,8 +86,7 @@ def add_runs_commands(commands: Any) -> None:
 
 def command_list_runs(args: argparse.Namespace) -> int:
     """The table of runs, newest first, and which rows of how many it shows."""
-    store = RunStore(args.db)
-    store.mark_interrupted()
+    store = existing_store(args)
     filters = {"dataset": args.dataset, "strategy": args.strategy, "status": args.status,
                "architecture": args.architecture, "group_id": args.group, "search": args.search}
     runs = store.list_runs(**filters, limit=args.limit, offset=args.offset)
@@ -99,8 +103,8 @@ def command_list_runs(args: argparse.Namespace) -> int:
 def table_line(cells: list[str]) -> str:
     """Cells padded (or cut with …) to the column widths.
 
-    >>> table_line(["a", "b", "c", "a-very-long-data-set-name", "e", "f", "g", "h"])[:50]
-    'a                 b                 c            …ng-data-set-name'
+    >>> table_line(["a", "b", "c", "a-very-long-data-set-name", "e", "f", "g", "h"]).split()[2:5]
+    ['c', '…g-data-set-name', 'e']
     """
     fitted = [cell if len(cell) <= width else "…" + cell[len(cell) - width + 1:]
               for cell, (_, width) in zip(cells, COLUMNS, strict=True)]
@@ -122,7 +126,7 @@ def utc(seconds: float | None) -> str:
 
 def command_show(args: argparse.Namespace) -> int:
     """What ran, how it ended, its final metrics, its epochs and its files."""
-    run = RunStore(args.db).require(args.id)
+    run = existing_store(args).require(args.id)
     print_run(run, sys.stdout)
     return EXIT_OK
 
@@ -177,14 +181,14 @@ def epoch_lines(history: list[dict[str, Any]]) -> list[str]:
 def command_export(args: argparse.Namespace) -> int:
     """Write the run as json (a file) or csv (a folder)."""
     out = Path(args.out) if args.out else Path(f"{args.id}.json" if args.format == "json" else args.id)
-    written = RunStore(args.db).export(args.id, args.format, out)
+    written = existing_store(args).export(args.id, args.format, out)
     print(f"run {args.id} exported as {args.format}: {written}")
     return EXIT_OK
 
 
 def command_delete(args: argparse.Namespace) -> int:
     """Delete the run; an unknown id is a user error."""
-    store = RunStore(args.db)
+    store = existing_store(args)
     store.require(args.id)
     store.delete(args.id)
     print(f"run {args.id} deleted")
@@ -196,7 +200,7 @@ def command_rerun(args: argparse.Namespace) -> int:
     from mtl_core.config import ExperimentConfig
     from mtl_core.experiment import Experiment
 
-    store = RunStore(args.db)
+    store = existing_store(args)
     stored = store.require(args.id)
     experiment = Experiment(ExperimentConfig.from_dict(stored.config))
     run_id, results = train_stored(experiment, store, "rerun", quiet=args.quiet)
