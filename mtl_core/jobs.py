@@ -39,6 +39,7 @@ from mtl_core.errors import MTLError, UnknownJobError
 from mtl_core.experiment import Experiment
 from mtl_core.results import RunResults
 from mtl_core.store import RunStore, dataset_fingerprint, default_path
+from mtl_core.store.checkpoints import LastWeights
 from mtl_core.train.events import EpochEnded, Event
 
 __all__ = [
@@ -348,15 +349,18 @@ class JobManager:
         from mtl_core.runs import RunFolder
 
         store, run_id = self.store, job.run_id
+        last = LastWeights(experiment.model, experiment.config.train.select)
         with RunFolder(store.run_dir(run_id), experiment.config, experiment.dataset) as folder:
             stored = store.recorder(run_id)
 
             def handle(event: Event) -> None:
                 stored(event)
                 folder.update(event)
+                last.update(event)
                 self._record(job, event)
             results: RunResults = experiment.results(on_event=handle)
         folder.finish(results, experiment.model)
+        last.save(folder.folder, results.status)
         store.finish(run_id, results, dataset_fingerprint=dataset_fingerprint(folder.folder))
         store.add_artefacts(run_id)
         return results.to_dict()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mtl_core.store import FORMATS, STATUSES, RunStore, RunSummary, StoredRun, dataset_fingerprint
+from mtl_core.store.checkpoints import LastWeights
 
 if TYPE_CHECKING:
     from mtl_core.experiment import Experiment
@@ -256,6 +257,7 @@ class Recording:
         self.run_id = store.start_run(portable(experiment.config), source=source)
         self.record = store.recorder(self.run_id)
         self.folder = RunFolder(store.run_dir(self.run_id), experiment.config, experiment.dataset)
+        self.last = LastWeights(experiment.model, experiment.config.train.select)
 
     def __enter__(self) -> Recording:
         return self
@@ -268,13 +270,16 @@ class Recording:
             self.store.fail(self.run_id, f"{type(error).__name__}: {error}")
 
     def update(self, event: Event) -> None:
-        """Store the event and write it to train.log."""
+        """Store the event, write it to train.log, keep the epoch's weights."""
         self.record(event)
         self.folder.update(event)
+        self.last.update(event)
 
     def finish(self, results: RunResults, model: Any) -> None:
-        """Weights and results.json into the folder; final metrics, predictions and the file list into the store."""
+        """Weights (best.pt, last.pt) and results.json into the folder; final metrics, predictions and the file list
+        into the store."""
         self.folder.finish(results, model)
+        self.last.save(self.folder.folder, results.status)
         self.store.finish(self.run_id, results, dataset_fingerprint=dataset_fingerprint(self.folder.folder))
         self.store.add_artefacts(self.run_id)
 
