@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mtl_core.store.errors import StoreError
-from mtl_core.store.schema import migrate
+from mtl_core.store.schema import SCHEMA_VERSION, migrate
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
@@ -38,7 +38,9 @@ class Database:
                              f"--db PATH or MTL_DB, or set MTL_HOME to a writable folder") from None
         self._lock = threading.RLock()  # one statement at a time on the shared connection
         self._retry(self._configure)
-        self.migrated_from = self.write(lambda connection: migrate(connection, str(path)))
+        self.migrated_from = int(self.read("PRAGMA user_version")[0][0])
+        if self.migrated_from != SCHEMA_VERSION:  # checked again under the write lock: another process may be first
+            self.migrated_from = self.write(lambda connection: migrate(connection, str(path)))
 
     def _configure(self) -> None:
         self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -52,10 +54,11 @@ class Database:
             self._connection.execute("BEGIN IMMEDIATE")
             try:
                 result = work(self._connection)
+                self._connection.execute("COMMIT")
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                if self._connection.in_transaction:  # SQLite may have rolled back already (a full disk)
+                    self._connection.execute("ROLLBACK")
                 raise
-            self._connection.execute("COMMIT")
             return result
         return self._retry(transaction)
 
@@ -70,7 +73,8 @@ class Database:
             try:
                 return work(self._connection)
             finally:
-                self._connection.execute("COMMIT")
+                if self._connection.in_transaction:
+                    self._connection.execute("COMMIT")
         return self._retry(transaction)
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def export_run(run: StoredRun, fmt: str, out: Path) -> Path:
         raise ConfigError(f"export format {fmt!r}: use json or csv")
     if fmt == "json":
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(run_document(run), indent=1) + "\n", encoding="utf-8")
+        out.write_text(json.dumps(finite(run_document(run)), indent=1, allow_nan=False) + "\n", encoding="utf-8")
         return out
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(run.config, indent=1) + "\n", encoding="utf-8")
@@ -47,6 +48,21 @@ def run_document(run: StoredRun) -> dict[str, Any]:
             "history": run.history, "metrics": run.metrics, "predictions": run.predictions,
             "best_epoch": run.best_epoch, "best_value": run.best_value, "versions": run.versions,
             "dataset_fingerprint": run.dataset_fingerprint}
+
+
+def finite(value: Any) -> Any:
+    """The value with NaN and infinities (a diverged run's last losses) replaced by None: strict JSON.
+
+    >>> finite({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 def history_rows(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from mtl_core.store import RunStore, StoredRun
 
@@ -78,3 +83,14 @@ def test_delete_removes_rows_and_the_run_folder(store: RunStore) -> None:
 def test_run_ids_are_unguessable_and_never_read_as_options(store: RunStore) -> None:
     ids = {store.start_run(synthetic_results(0).config) for _ in range(50)}
     assert len(ids) == 50 and all(len(run_id) == 16 and run_id[0].isalnum() for run_id in ids)
+
+
+def test_a_diverged_runs_nan_losses_are_kept_and_exported_as_strict_json(store: RunStore, tmp_path: Path) -> None:
+    results = synthetic_results(2, epochs=2)
+    results.history[-1]["train_loss"]["progression"] = float("nan")
+    run_id = store.store_results(replace(results, status="diverged", reason="loss became nan"))
+    stored = store.require(run_id)
+    assert math.isnan(stored.history[-1]["train_loss"]["progression"]) and stored.status == "diverged"
+    out = store.export(run_id, "json", tmp_path / "run.json")
+    exported = json.loads(out.read_text(encoding="utf-8"), parse_constant=lambda name: pytest.fail(name))
+    assert exported["history"][-1]["train_loss"]["progression"] is None and exported["status"] == "diverged"
