@@ -48,12 +48,13 @@ def target_picker(table: pd.DataFrame, config: ExperimentConfig, kinds: Mapping[
     st.session_state[key] = shown  # the tasks lead: a task added in the table shows here too
     described = ("One task per column, its kind guessed from the column's values; every other column is a model "
                  "input. Correct a kind or loss, or add derived tasks, in the table below.")
-    changed = {"on_change": _picked, "args": (key, config.to_dict(), kinds)}
+    args = (key, config.to_dict(), kinds)
     if len(options) <= MAX_PILLS:  # every column in sight: one click picks or drops it
-        st.pills("Columns to predict", options, selection_mode="multi", key=key, help=described, **changed)
+        st.pills("Columns to predict", options, selection_mode="multi", key=key, help=described, on_change=_picked,
+                 args=args)
     else:
         st.multiselect("Columns to predict", options, key=key, placeholder="Choose the columns to predict",
-                       help=described, **changed)
+                       help=described, on_change=_picked, args=args)
     return shown
 
 

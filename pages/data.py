@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from mtl_core.config import DEFAULT_DATASET, DataConfig, ExperimentConfig
+from mtl_core.config import DataConfig, ExperimentConfig
 from mtl_core.data import DATASETS, load_data, load_table
 from mtl_core.data.schema import infer_kind, summarize
-from mtl_core.data.uploads import save_upload, upload_name
 from mtl_core.errors import ConfigError, MTLError
 from mtl_core.experiment import prepare, resolve
 from mtl_core.viz.data import distributions, target_scatter
-from pages._forms import schema_form
-from pages._state import LINK_WARNINGS, UPLOAD_NOTE, current_config, set_config, start_job, sync_link
-from pages._widgets import dataset_picker
+from pages._source import choose_source, shown
+from pages._state import current_config, set_config, start_job, sync_link
 from pages._tasks import picker_key, plural, split_settings, target_picker, task_editor
 from pages._entry import through_entry
 
@@ -48,82 +45,6 @@ def split_of(rows: int, parts: dict[str, list[int]]) -> list[str]:
         for position in positions:
             labels[position] = name
     return labels
-
-
-def built_in(current: DataConfig) -> dict[str, Any]:
-    """The data set menu and its own settings (generated data sets); returns the ``data`` values."""
-    name = dataset_picker("data", current.source if current.path is None else DEFAULT_DATASET)
-    source = DATASETS.get(name)
-    params = current.params if current.dataset == name else {}
-    values = schema_form("data.params", source.params.model_json_schema(), params)
-    if source.citation:
-        st.caption(source.citation)
-    return {"dataset": name, "path": None, "params": values}
-
-
-def uploaded(file: Any) -> dict[str, Any] | None:
-    """The file in the uploader, checked and stored; returns the ``data`` values, or None when it is refused."""
-    try:
-        path, _ = save_upload(file.name, file.getvalue())
-    except MTLError as error:
-        st.error(str(error))  # the page goes on: the previous setup stays as it was
-        return None
-    return {"dataset": None, "path": str(path), "params": {}}
-
-
-def choose_source(base: ExperimentConfig) -> dict[str, Any] | None:
-    """The uploader and the data set menu side by side, so one click (choosing a file) takes the user's own table.
-
-    A file in the uploader is the source; an upload made earlier (or the file a shared link trained on) stays
-    the source until the user goes back to the built-in data sets. Returns the ``data`` values, or None while a
-    link's upload is awaited or a file was refused.
-    """
-    menu_column, file_column = st.columns(2, gap="medium")
-    file = file_column.file_uploader("Or your own table (CSV, TSV or Parquet, up to 50 MB)",
-                                     type=["csv", "tsv", "txt", "parquet"], key="data.upload",
-                                     help="One row per example, a header line, any delimiter. The last column is "
-                                          "suggested as the column to predict; pick others below.")
-    if file is not None:
-        menu_column.caption(f"Using your table **{file.name}**. Remove it (×) to choose a built-in data set.")
-        return uploaded(file)
-    awaited = UPLOAD_NOTE in (st.session_state.get(LINK_WARNINGS) or [])
-    if base.data.path is None and not awaited:
-        with menu_column:
-            return built_in(base.data)
-    with menu_column:
-        if base.data.path is not None:
-            st.caption(f"Using the uploaded file **{file_name(base.data.path)}**.")
-        else:
-            st.info("The shared link trained on an uploaded table: upload the same file here to get its tasks.")
-        if st.button("Use a built-in data set", key="data.built_in"):
-            back_to_built_in(base)
-    return {"dataset": None, "path": base.data.path, "params": {}} if base.data.path is not None else None
-
-
-def back_to_built_in(base: ExperimentConfig) -> None:
-    """Leave the upload: the default built-in data set with its own tasks (the model and training stay)."""
-    values = base.to_dict()
-    values["data"], values["tasks"] = {"dataset": DEFAULT_DATASET}, []
-    set_config(resolve(ExperimentConfig.from_dict(values)))
-    st.session_state[LINK_WARNINGS] = [text for text in st.session_state.get(LINK_WARNINGS) or []
-                                       if text != UPLOAD_NOTE]
-    st.rerun()
-
-
-def shown(message: str, path: str | None) -> str:
-    """A message as the user may read it: an upload by the name it was given, never the server's folder."""
-    if path is None:
-        return message
-    stored = Path(path)
-    for text in (str(stored), stored.name, str(stored.parent)):
-        message = message.replace(text, file_name(path) if text != str(stored.parent) else "the uploads folder")
-    return message
-
-
-def file_name(path: str) -> str:
-    """The name of the user's file: as uploaded while it is in the uploader, else as stored (without its hash)."""
-    file = st.session_state.get("data.upload")
-    return str(file.name) if file is not None else upload_name(path)
 
 
 def setup_of(base: ExperimentConfig, data: dict[str, Any]) -> tuple[ExperimentConfig, pd.DataFrame]:
@@ -180,11 +101,10 @@ def inputs(table: pd.DataFrame, config: ExperimentConfig) -> tuple[str, ...] | N
     return None if set(picked) == set(free) else picked
 
 
-def tasks_section(table: pd.DataFrame, config: ExperimentConfig) -> ExperimentConfig:
-    """The columns to predict, the task table, the inputs and the split; returns the config they make."""
-    st.subheader("Tasks")
+def tasks_section(table: pd.DataFrame, config: ExperimentConfig, menu: Any) -> ExperimentConfig:
+    """The columns to predict (in ``menu``, a container drawn above the task table and filled after it, so it shows
+    this run's edits of the table), the task table, the inputs and the split; returns the config they make."""
     kinds = {str(name): infer_kind(table[name]) for name in table.columns}
-    menu = st.container()  # drawn above the table, filled after it: the menu shows this run's edits of the table
     try:
         tasks, problems = task_editor(table, config, kinds)
     except ConfigError:
@@ -228,17 +148,26 @@ def charts(table: pd.DataFrame, config: ExperimentConfig, split: list[str] | Non
 def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) -> None:
     """Preview, tasks and inputs, whether it is ready to train, and the charts."""
     st.subheader("Preview")
-    st.dataframe(table.head(200), key="data.preview", height=240)
+    st.dataframe(table.head(200), key="data.preview", height=180)
     split: list[str] | None = None
+    st.subheader("Tasks")
+    menu, verdict = st.container(), st.container()  # the targets, then at once whether it is ready, and Train now
     try:
-        config = tasks_section(table, config)
+        config = tasks_section(table, config, menu)
         rows, parts = check(config.to_dict())
     except MTLError as error:
-        st.error(shown(str(error), path))
+        verdict.error(shown(str(error), path))
     else:
         set_config(config)
         sync_link(config)
         split = split_of(len(table), parts)
+        ready_bar(verdict, config, rows)
+    charts(table, config, split)
+
+
+def ready_bar(verdict: Any, config: ExperimentConfig, rows: int) -> None:
+    """Ready to train, right under the targets: Train now (starts the run, opens Train) or settings first."""
+    with verdict:
         st.success(f"Ready: {plural(len(config.tasks), 'task')}, {plural(rows, 'training row')}.")
         now, later = st.columns(2)
         if now.button("Train now", key="data.train_now", type="primary", width="stretch",
@@ -248,7 +177,6 @@ def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) ->
                 st.switch_page("pages/train.py")
         if later.button("Choose the model and weighting first", key="data.to_train", width="stretch"):
             st.switch_page("pages/train.py")
-    charts(table, config, split)
 
 
 st.title("Data")
