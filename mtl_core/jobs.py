@@ -39,6 +39,7 @@ from mtl_core.errors import MTLError, UnknownJobError
 from mtl_core.experiment import Experiment
 from mtl_core.results import RunResults
 from mtl_core.store import RunStore, dataset_fingerprint, default_path
+from mtl_core.store.records import GroupKind
 from mtl_core.store.checkpoints import LastWeights
 from mtl_core.train.events import EpochEnded, Event
 
@@ -71,6 +72,7 @@ class JobSnapshot:
     ended_at: float | None  # time.monotonic() when the job reached a final status
     progress: tuple[int, int, str] | None = None  # work jobs: (done, total, what was done last)
     run_id: str | None = None  # the run's id in the manager's RunStore; None without a store and for work jobs
+    group_id: str | None = None  # a work job's group of runs in the store (submit_work(..., group=...))
 
     @property
     def active(self) -> bool:
@@ -102,6 +104,8 @@ class _Job:
     started_at: float | None = None
     ended_at: float | None = None
     run_id: str | None = None  # the run's id in the store, when the manager has one
+    group_id: str | None = None  # a work job's group in the store
+    owner: str | None = None
 
 
 class JobManager:
@@ -161,15 +165,24 @@ class JobManager:
             self._forget_old()
         return job.job_id
 
-    def submit_work(self, work: Work, config: ExperimentConfig, total: int) -> str:
+    def submit_work(self, work: Work, config: ExperimentConfig, total: int, *, owner: str | None = None,
+                    group: GroupKind | None = None) -> str:
         """Queue a longer piece of work (a comparison of many runs) under the same limit and queue as runs.
 
         ``work(should_stop, report)`` runs on a worker thread; ``report(done, total, label)`` updates the
         job's progress, ``should_stop()`` turns true once it is cancelled, and the dict it returns becomes
         the job's results (its ``status`` key, if any, the job's final status). ``config`` is what the
         work is about (shown with the job); ``total`` the number of steps it will report.
+
+        With a store and ``group`` ("compare", "pareto" or "study"), the work is stored as a group of runs under
+        ``owner``: ``work`` is then called with a third argument, ``on_run(method, results)``, to pass on to
+        ``compare``, ``pareto`` or ``study`` (each run is stored as it ends), and the dict it returns is stored as
+        the group's summary (``snapshot(job).group_id`` names the group).
         """
-        job = _Job(uuid.uuid4().hex[:12], config, None, threading.Event(), work=work, progress=(0, total, "queued"))
+        job = _Job(uuid.uuid4().hex[:12], config, None, threading.Event(), work=work, progress=(0, total, "queued"),
+                   owner=owner)
+        if self.store is not None and group is not None:
+            job.group_id = self.store.start_group(group, config, owner=owner, source="dashboard")
         with self._changed:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
@@ -190,6 +203,8 @@ class JobManager:
                 self._finish(job, "stopped")
                 if self.store is not None and job.run_id is not None:
                     self.store.fail(job.run_id, "stopped before it started", status="stopped")
+                if self.store is not None and job.group_id is not None:
+                    self.store.finish_group(job.group_id, {"status": "stopped", "notes": ["stopped before it started"]})
                 return True
             job.stop.set()  # the trainer checks this before every epoch
             return job.status == "running"
@@ -274,6 +289,7 @@ class JobManager:
                 epochs=job.config.train.epochs, events=tuple(job.events),
                 results=copy.deepcopy(job.results), error=job.error,
                 started_at=job.started_at, ended_at=job.ended_at, progress=job.progress, run_id=job.run_id,
+                group_id=job.group_id,
             )
 
     def _get(self, job_id: str) -> _Job:
@@ -328,8 +344,7 @@ class JobManager:
         assert job.experiment is not None or job.work is not None, "a job runs once"
         try:
             if job.work is not None:
-                results = job.work(job.stop.is_set, lambda done, total, label: self._report(job, done, total, label))
-                results.setdefault("status", "stopped" if job.stop.is_set() else "completed")
+                results = self._do_work(job, job.work)
             else:
                 assert job.experiment is not None
                 results = self._train(job, job.experiment)
@@ -341,6 +356,20 @@ class JobManager:
         else:
             weights = state_bytes(job.experiment.model) if job.experiment is not None else None
             self._end(job, results["status"], results=results, weights=weights)
+
+    def _do_work(self, job: _Job, work: Work) -> dict[str, Any]:
+        """Call a work job (with ``on_run`` when it is stored as a group) and store its summary."""
+        def report(done: int, total: int, label: str) -> None:
+            self._report(job, done, total, label)
+        if self.store is None or job.group_id is None:
+            results = work(job.stop.is_set, report)
+        else:
+            on_run = self.store.group_recorder(job.group_id, owner=job.owner, source="dashboard")
+            results = work(job.stop.is_set, report, on_run)  # type: ignore[call-arg]
+        results.setdefault("status", "stopped" if job.stop.is_set() else "completed")
+        if self.store is not None and job.group_id is not None:
+            self.store.finish_group(job.group_id, results)
+        return results
 
     def _train(self, job: _Job, experiment: Experiment) -> dict[str, Any]:
         """Consume the run's events into the buffer and, with a store, into the store and the run's folder."""
@@ -366,11 +395,13 @@ class JobManager:
         return results.to_dict()
 
     def _fail(self, job: _Job, message: str) -> None:
-        if self.store is not None and job.run_id is not None:
-            try:
+        try:
+            if self.store is not None and job.run_id is not None:
                 self.store.fail(job.run_id, message)
-            except MTLError:  # the store itself failed: the job's own message says more
-                logger.exception("could not store the failure of run %s", job.run_id)
+            if self.store is not None and job.group_id is not None:
+                self.store.fail_group(job.group_id, message)
+        except MTLError:  # the store itself failed: the job's own message says more
+            logger.exception("could not store the failure of job %s", job.job_id)
         self._end(job, "failed", error=message)
 
     def _report(self, job: _Job, done: int, total: int, label: str) -> None:

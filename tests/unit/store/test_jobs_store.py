@@ -55,3 +55,26 @@ def test_the_process_wide_manager_stores_unless_turned_off(monkeypatch: pytest.M
     monkeypatch.setattr(jobs, "_manager", None)
     monkeypatch.setenv("MTL_STORE", "off")
     assert jobs.job_manager().store is None
+
+
+def test_a_work_job_with_a_group_stores_its_runs_and_summary(store: RunStore) -> None:
+    from mtl_core.compare import compare
+
+    def work(should_stop: object, report: object, on_run: object) -> dict[str, object]:
+        return compare(diabetes(epochs=2), seeds=1, should_stop=should_stop, on_progress=report,  # type: ignore[arg-type]
+                       on_run=on_run)  # type: ignore[arg-type]
+
+    manager = JobManager(max_running=1, store=store)
+    job = manager.submit_work(work, diabetes(epochs=2), 2, owner="session-1", group="compare")  # type: ignore[arg-type]
+    assert manager.wait(job, timeout=60) and manager.status(job) == "completed"
+    group = store.get_group(manager.snapshot(job).group_id or "")
+    assert group is not None and group.summary.owner == "session-1" and group.summary.status == "completed"
+    assert sorted(str(run.label) for run in group.runs) == ["equal", "stl"]
+    assert all(run.owner == "session-1" for run in group.runs) and group.result == manager.results(job)
+
+
+def test_a_work_job_without_a_group_is_called_as_before(store: RunStore) -> None:
+    manager = JobManager(max_running=1, store=store)
+    job = manager.submit_work(lambda should_stop, report: {"value": 1}, diabetes(epochs=1), 1)
+    assert manager.wait(job, timeout=60) and manager.results(job) == {"value": 1, "status": "completed"}
+    assert store.list_groups() == []
