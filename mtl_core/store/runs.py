@@ -173,18 +173,22 @@ class RunStore(GroupsMixin):
 
     def list_runs(self, *, dataset: str | None = None, strategy: str | None = None, status: str | None = None,
                   architecture: str | None = None, owner: str | None = None, group_id: str | None = None,
-                  search: str | None = None, limit: int = 50, offset: int = 0) -> list[RunSummary]:
-        """One page of runs matching every filter given, newest first."""
-        where, parameters = _filters(dataset, strategy, status, architecture, owner, group_id, search)
+                  search: str | None = None, limit: int = 50, offset: int = 0,
+                  visible_to: str | None = None) -> list[RunSummary]:
+        """One page of runs matching every filter given, newest first.
+
+        ``visible_to``: only the runs of that owner and the runs of no owner (the command line's, the examples'),
+        what a visitor of a shared dashboard may list."""
+        where, parameters = _filters(dataset, strategy, status, architecture, owner, group_id, search, visible_to)
         rows = self.db.read(f"SELECT {SUMMARY_COLUMNS} FROM runs {where} ORDER BY created DESC, id DESC "
                             f"LIMIT ? OFFSET ?", [*parameters, max(int(limit), 0), max(int(offset), 0)])
         return [summary_from_row(row) for row in rows]
 
     def count_runs(self, *, dataset: str | None = None, strategy: str | None = None, status: str | None = None,
                    architecture: str | None = None, owner: str | None = None, group_id: str | None = None,
-                   search: str | None = None) -> int:
+                   search: str | None = None, visible_to: str | None = None) -> int:
         """How many runs match every filter given (``list_runs``'s total, for its pages)."""
-        where, parameters = _filters(dataset, strategy, status, architecture, owner, group_id, search)
+        where, parameters = _filters(dataset, strategy, status, architecture, owner, group_id, search, visible_to)
         return int(self.db.read(f"SELECT count(*) FROM runs {where}", parameters)[0][0])
 
     def summary(self, run_id: str) -> RunSummary | None:
@@ -308,9 +312,13 @@ def _interrupt(connection: sqlite3.Connection, run_id: str, pid: int, host: str 
 
 
 def _filters(dataset: str | None, strategy: str | None, status: str | None, architecture: str | None,
-             owner: str | None, group_id: str | None, search: str | None) -> tuple[str, list[Any]]:
+             owner: str | None, group_id: str | None, search: str | None,
+             visible_to: str | None = None) -> tuple[str, list[Any]]:
     """The WHERE clause and its parameters for the list's filters (each one given must hold)."""
     clauses, parameters = [], []
+    if visible_to is not None:
+        clauses.append("(owner = ? OR owner IS NULL)")
+        parameters.append(visible_to)
     for column, value in (("dataset", dataset), ("strategy", strategy), ("status", status),
                           ("architecture", architecture), ("owner", owner), ("group_id", group_id)):
         if value is not None:

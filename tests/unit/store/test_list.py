@@ -68,3 +68,14 @@ def test_the_summary_of_a_finished_run_carries_its_test_metrics(store: RunStore,
 
 def _index(filled: dict[str, dict[str, object]], run_id: str) -> int:
     return int(filled[run_id]["index"])  # type: ignore[call-overload]
+
+
+def test_a_visitor_lists_their_own_runs_and_those_of_no_owner(store: RunStore,
+                                                              filled: dict[str, dict[str, object]]) -> None:
+    cli_run = store.start_run(synthetic_results(99).config, created=2000.0)  # no owner: the command line's
+    seen = {run.id for run in store.list_runs(visible_to="alice", limit=100)}
+    assert seen == {run_id for run_id, facts in filled.items() if facts["owner"] == "alice"} | {cli_run}
+    assert store.count_runs(visible_to="alice") == len(seen) == 7
+    assert store.count_runs(visible_to="carol") == 1  # a stranger sees no one's dashboard runs
+    assert {run.id for run in store.list_runs(visible_to="bob", strategy="equal")} <= {
+        run_id for run_id, facts in filled.items() if facts["owner"] == "bob"} | {cli_run}
