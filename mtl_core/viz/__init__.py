@@ -8,6 +8,9 @@ They take what the engine hands out (events, the results dict's ``history``, ``m
 from mtl_core.viz.compare import best_methods, compare_bars, compare_table, pareto_plot
 from mtl_core.viz.data import distributions, target_scatter
 from mtl_core.viz.results import classification_tasks, confusion_matrix_figure, regression_tasks, roc_figure
+from mtl_core.viz.runs import (
+    config_diff, flatten_config, hyperparameter_plot, metric_comparison, overlay_curves, run_labels, varying_settings,
+)
 from mtl_core.viz.training import (
     EpochRows, epoch_rows, eta_seconds, loss_curves, metric_curves, metrics_table, pred_vs_true, smooth, weight_curves,
 )
@@ -15,6 +18,8 @@ from mtl_core.viz.training import (
 __all__ = [
     "best_methods", "compare_bars", "compare_table", "pareto_plot", "distributions", "target_scatter",
     "classification_tasks", "confusion_matrix_figure", "regression_tasks", "roc_figure",
+    "config_diff", "flatten_config", "hyperparameter_plot", "metric_comparison", "overlay_curves", "run_labels",
+    "varying_settings",
     "EpochRows", "epoch_rows", "eta_seconds", "loss_curves", "metric_curves", "metrics_table", "pred_vs_true", "smooth",
     "weight_curves",
 ]
