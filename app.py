@@ -4,7 +4,7 @@ import streamlit as st
 
 import mtl_core
 from pages._entry import entering
-from pages._state import restore_link, show_link_warnings
+from pages._state import remember_owner, restore_link, show_link_warnings
 
 # an emoji favicon is drawn by the browser itself; a ":material/..." name would be fetched from a font server
 st.set_page_config(page_title="MTL Lab", page_icon="🧪", layout="wide")
@@ -14,12 +14,14 @@ PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/table:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ]
 
 navigation = st.navigation(PAGES)
 restore_link()
 show_link_warnings()
 st.sidebar.caption(f"MTL Lab {mtl_core.__version__}: multi-task learning, interactively.")
+remember_owner()
 with entering():
     try:
         navigation.run()

@@ -40,7 +40,8 @@ from mtl_core.weighting import STRATEGIES, create
 __all__ = ["SharedSetup", "cli_command", "from_query", "query_string", "to_query"]
 
 NOT_IN_LINKS = frozenset({"data.path"})  # a local or uploaded file cannot travel in a link
-IGNORED_KEYS = frozenset({"embed", "embed_options"})  # Streamlit's own query parameters
+IGNORED_KEYS = frozenset({"embed", "embed_options",  # Streamlit's own query parameters
+                          "run"})  # a stored run's id, opened read-only by the Runs page
 OTHER_PREFIXES = ("compare.",)  # settings of a comparison, read by mtl_core.compare.settings
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _INDEX = re.compile(r"[0-9]{1,6}")

@@ -7,6 +7,8 @@ edited also lives in the address bar (``sync_link``), so the URL is always its s
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +23,15 @@ LINK_READ = "link_read"  # bool: this session has read the link it was opened wi
 LINK_WARNINGS = "link_warnings"  # list[str]: what was wrong with that link, shown until dismissed
 COMPARE = "compare"  # dict: the comparison's own settings (ComparisonSettings), also carried by the link
 LIVE_ROWS = "live_rows"  # (str, viz.EpochRows): the current job's epoch rows, converted once each while it runs
-KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE, LIVE_ROWS)
+OWNER = "owner"  # str: this browser's id in the run store (its runs are its own), kept in a cookie
+STORED_RUN = "stored_run"  # str: the stored run the Train page shows when no job of this session is current
+KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE, LIVE_ROWS, OWNER, STORED_RUN)
+
+OWNER_COOKIE = "mtl_owner"
+OWNER_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+SET_COOKIE = """<script>
+document.cookie = "NAME=VALUE; path=/; max-age=31536000; SameSite=Lax";
+</script>"""
 
 UPLOAD_NOTE = ("This setup trains on an uploaded file, which cannot travel in a link: whoever opens the link "
                "gets every other setting and must upload the same file on the Data page.")
@@ -36,6 +46,28 @@ def current_config() -> ExperimentConfig:
 def set_config(config: ExperimentConfig) -> None:
     """Remember the config as a plain dict, so a page left and opened again shows the same settings."""
     st.session_state[CONFIG] = config.to_dict()
+
+
+def owner_id() -> str:
+    """This browser's owner id in the run store: read from its cookie, or made now (``remember_owner`` keeps it).
+
+    A reload or a new tab of the same browser is the same owner, so its stored runs show again; another
+    browser is another owner and does not see them (unless given a run's read-only link).
+    """
+    value = st.session_state.get(OWNER)
+    if value is None:
+        cookie = str(st.context.cookies.get(OWNER_COOKIE) or "")
+        value = cookie if OWNER_PATTERN.fullmatch(cookie) else secrets.token_urlsafe(18)
+        st.session_state[OWNER] = value
+    return str(value)
+
+
+def remember_owner() -> None:
+    """Write the owner id into the browser's cookie when the browser did not send it (a first visit)."""
+    value = owner_id()
+    if st.context.cookies.get(OWNER_COOKIE) != value:
+        with st.sidebar:
+            st.html(SET_COOKIE.replace("NAME", OWNER_COOKIE).replace("VALUE", value), unsafe_allow_javascript=True)
 
 
 def job_id(key: str = JOB_ID) -> str | None:
@@ -56,7 +88,8 @@ def start_job(config: ExperimentConfig) -> bool:
 
     try:
         with st.spinner("Loading the data and building the model…"):
-            set_job_id(job_manager().submit(config))
+            set_job_id(job_manager().submit(config, owner=owner_id()))
+            st.session_state[STORED_RUN] = None
     except MTLError as error:
         st.error(str(error))
         return False

@@ -12,7 +12,7 @@ import streamlit as st
 from mtl_core import viz
 from mtl_core.config import ExperimentConfig
 from mtl_core.experiment import predictions_frame
-from mtl_core.jobs import JobSnapshot, job_manager
+from mtl_core.jobs import JobSnapshot
 from mtl_core.results import RunResults
 from mtl_core.share import cli_command
 from mtl_core.viz.training import overfitting_note
@@ -76,8 +76,10 @@ def shown(table: Any) -> Any:
     return table.map(lambda value: "–" if math.isnan(value) else f"{value:.4g}")
 
 
-def results_section(results: RunResults, current: str) -> None:
-    """Why the run ended, the test metrics, a plot per task, the downloads and the command that repeats it."""
+def results_section(results: RunResults, weights: bytes | None, key: str = "train") -> None:
+    """Why the run ended, the test metrics, a plot per task, the downloads and the command that repeats it.
+
+    ``weights``: the evaluated model's saved state (None: not offered); ``key``: the prefix of the widgets' keys."""
     if results.status == "diverged":
         st.warning(f"The run diverged: {results.reason}. Its history is kept above; try a smaller learning rate.")
     elif results.status == "stopped":
@@ -86,9 +88,9 @@ def results_section(results: RunResults, current: str) -> None:
     st.caption(evaluated_epoch(results))
     table = shown(viz.metrics_table(results.metrics["test"]))
     right = {name: st.column_config.TextColumn(alignment="right") for name in table.columns}
-    st.dataframe(table, column_config=right, key="train.metrics")
-    task_plots(results)
-    downloads(results, current)
+    st.dataframe(table, column_config=right, key=f"{key}.metrics")
+    task_plots(results, key)
+    downloads(results, weights, key)
 
 
 def evaluated_epoch(results: RunResults) -> str:
@@ -100,7 +102,7 @@ def evaluated_epoch(results: RunResults) -> str:
     return "The model of the last epoch, evaluated on the test split (no best epoch is kept: see More training settings)."
 
 
-def task_plots(results: RunResults) -> None:
+def task_plots(results: RunResults, key: str = "train") -> None:
     """Predicted vs true for each regression task; confusion matrix and ROC for each classification task."""
     predictions = results.predictions
     regression = [name for name in viz.regression_tasks(results) if name in predictions]
@@ -109,28 +111,27 @@ def task_plots(results: RunResults) -> None:
         columns = st.columns(min(len(regression), 2))
         for index, name in enumerate(regression):
             columns[index % len(columns)].plotly_chart(viz.pred_vs_true(predictions[name], name),
-                                                       key=f"train.pred.{name}")
+                                                       key=f"{key}.pred.{name}")
     for name in (name for name in viz.classification_tasks(results) if name in predictions):
         st.subheader(f"{name} (test split)")
         left, right = st.columns(2)
-        left.plotly_chart(viz.confusion_matrix_figure(predictions[name], name), key=f"train.confusion.{name}")
-        right.plotly_chart(viz.roc_figure(predictions[name], name), key=f"train.roc.{name}")
+        left.plotly_chart(viz.confusion_matrix_figure(predictions[name], name), key=f"{key}.confusion.{name}")
+        right.plotly_chart(viz.roc_figure(predictions[name], name), key=f"{key}.roc.{name}")
 
 
-def downloads(results: RunResults, current: str) -> None:
+def downloads(results: RunResults, weights: bytes | None, key: str = "train") -> None:
     """Config (TOML), results (JSON), predictions (CSV), weights (.pt), and the equivalent command line."""
     config = ExperimentConfig.from_dict(results.config)
     st.subheader("Take it with you")
     row = st.columns(4)
     row[0].download_button("Config (TOML)", config.to_toml(), "experiment.toml", "application/toml",
-                           key="train.download.config")
+                           key=f"{key}.download.config")
     row[1].download_button("Results (JSON)", json.dumps(results.to_dict(), indent=1), "results.json", "application/json",
-                           key="train.download.results")
+                           key=f"{key}.download.results")
     row[2].download_button("Predictions (CSV)", predictions_frame(results.to_dict()).to_csv(index=False),
-                           "predictions.csv", "text/csv", key="train.download.predictions")
-    weights = job_manager().weights(current)
+                           "predictions.csv", "text/csv", key=f"{key}.download.predictions")
     row[3].download_button("Model weights (.pt)", weights or b"", "weights.pt", "application/octet-stream",
-                           key="train.download.weights", disabled=weights is None)
+                           key=f"{key}.download.weights", disabled=weights is None)
     st.caption("The same run from a terminal, with the config file above:")
     st.code(cli_command(config, "experiment.toml"), language="bash")
 

@@ -19,7 +19,8 @@ from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.weighting import available
 from pages._state import (
-    COMPARE_JOB_ID, comparison_settings, current_config, job_id, set_comparison_settings, set_job_id, sync_link,
+    COMPARE_JOB_ID, comparison_settings, current_config, job_id, owner_id, set_comparison_settings, set_job_id,
+    sync_link,
 )
 from pages._entry import through_entry
 
@@ -47,15 +48,18 @@ def start(config: ExperimentConfig, settings: ComparisonSettings) -> None:
     try:
         total = study_runs(config, settings.seeds, settings.strategies, settings.points or None)
         work = partial(_work, config, settings)
-        set_job_id(job_manager().submit_work(work, config, total), COMPARE_JOB_ID)
+        set_job_id(job_manager().submit_work(work, config, total, owner=owner_id(), group="study"), COMPARE_JOB_ID)
     except MTLError as error:
         st.error(str(error))
         return
     st.rerun()
 
 
-def _work(config: ExperimentConfig, settings: ComparisonSettings, should_stop: Any, report: Any) -> dict[str, Any]:
-    result = study(config, settings.seeds, settings.strategies, settings.points or None, should_stop, report)
+def _work(config: ExperimentConfig, settings: ComparisonSettings, should_stop: Any, report: Any,
+          on_run: Any = None) -> dict[str, Any]:
+    """The study, each of its runs stored as it ends (``on_run``) when the server keeps a run store."""
+    result = study(config, settings.seeds, settings.strategies, settings.points or None, should_stop, report,
+                   on_run=on_run)
     return {"status": result["comparison"]["status"], **result}
 
 

@@ -14,7 +14,11 @@ from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.results import RunResults
 from mtl_core.tasks import TaskSpec
-from pages._state import current_config, job_id, live_rows, set_config, set_job_id, start_job, sync_link
+from mtl_core.store import StoredRun
+from pages._run_views import key_metric_text, run_figures, run_store, when
+from pages._state import (
+    STORED_RUN, current_config, job_id, live_rows, owner_id, set_config, set_job_id, start_job, sync_link,
+)
 from pages._train_views import live_charts, progress_line, results_section, share_box
 from pages._widgets import model_settings, strategy_picker, training_settings
 from pages._entry import through_entry
@@ -22,6 +26,9 @@ from pages._entry import through_entry
 through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
 POLL_S = 2.0  # seconds between two reads of a running job's events
+RECENT = 5  # runs listed under Recent runs
+VIEW_KEYS = ("train.view", "train.loss_axes", "train.log_y", "train.smoothing", "train.recent", "train.start",
+             "train.stop")  # what the user looks at, not what a run is trained with
 
 
 def build_config(base: ExperimentConfig, model: Mapping[str, Any], strategy: Mapping[str, Any],
@@ -49,6 +56,11 @@ def snapshot_of(current: str | None) -> JobSnapshot | None:
 def live_panel(polling: bool) -> None:
     """The current job: status, curves while it runs, the evaluation once it has ended."""
     snapshot = snapshot_of(job_id())
+    if snapshot is None and (stored := stored_run()) is not None:
+        st.markdown(f"Stored run **{stored.id}** ({stored.status}, {stored.summary.epochs_run} epochs, "
+                    f"{when(stored.summary.created)} UTC): press **Start** to train these settings again.")
+        run_figures(stored, key="train.stored")
+        return
     if snapshot is None:
         st.info("Choose the settings, then press **Start**. Data and tasks are chosen on the **Data** page, "
                 "or start from a preset on **Home**.")
@@ -61,9 +73,40 @@ def live_panel(polling: bool) -> None:
     if snapshot.error is not None:
         st.error(f"The run failed: {snapshot.error}")
     if snapshot.results is not None:
-        results_section(RunResults.from_dict(snapshot.results), snapshot.job_id)
+        results_section(RunResults.from_dict(snapshot.results), job_manager().weights(snapshot.job_id))
     if polling and not snapshot.active:
         st.rerun()  # the run has ended: redraw the whole page, so the buttons follow and polling stops
+
+
+def stored_run() -> StoredRun | None:
+    """The stored run this session chose to look at (Recent runs, or Open in Train on Runs), if it still exists."""
+    chosen, store = st.session_state.get(STORED_RUN), run_store()
+    return store.get(chosen) if chosen and store is not None else None
+
+
+def recent_runs() -> None:
+    """This browser's last runs, kept in the run store: one is shown in full beside the settings on request."""
+    store = run_store()
+    if store is None:
+        return
+    runs = store.list_runs(owner=owner_id(), limit=RECENT)
+    if not runs:
+        return
+    with st.expander("Recent runs", expanded=job_id() is None and not st.session_state.get(STORED_RUN)):
+        for run in runs:
+            text, show = st.columns([4, 1], vertical_alignment="center")
+            text.caption(f"{when(run.created)} · {run.strategy} · {run.status} · {key_metric_text(run)}")
+            if show.button("Show", key=f"train.recent.{run.id}"):
+                set_job_id(None)  # the live panel shows the stored run (a running job goes on in the background)
+                st.session_state[STORED_RUN] = run.id
+                stored = store.get(run.id)
+                if stored is not None:  # the settings take the run's values, not the widgets' present ones
+                    set_config(ExperimentConfig.from_dict(stored.config))
+                    for key in [key for key in st.session_state
+                                if str(key).startswith("train.") and not str(key).startswith(VIEW_KEYS)]:
+                        del st.session_state[key]
+                st.rerun()
+        st.page_link("pages/runs.py", label="All runs", icon=":material/history:")
 
 
 def data_line(config: ExperimentConfig) -> tuple[TaskSpec, ...]:
@@ -102,6 +145,7 @@ with settings_column:
         strategy = strategy_picker("train", base.strategy, [task.name for task in tasks])
     with st.expander("Training", expanded=True):
         settings = training_settings("train", base.train, select_options(tasks))
+    recent_runs()
 config: ExperimentConfig | None
 try:
     config = build_config(base, model, strategy, settings)
