@@ -451,13 +451,24 @@ def job_manager() -> JobManager:
     """The process-wide JobManager (shared by every browser session); ``MTL_MAX_JOBS`` caps its concurrency.
 
     Its runs are stored in ``RunStore(default_path())`` (``$MTL_DB``, ``$MTL_HOME``, ...) unless
-    ``MTL_STORE=off``.
+    ``MTL_STORE=off`` or that file cannot be opened (logged).
     """
     global _manager
     with _manager_lock:
         if _manager is None:
             limit = os.environ.get("MTL_MAX_JOBS", "").strip()
-            store = None if os.environ.get("MTL_STORE", "").strip().lower() == "off" else RunStore(default_path())
-            _manager = JobManager(int(limit) if limit.isdigit() and int(limit) > 0 else None, store=store)
+            _manager = JobManager(int(limit) if limit.isdigit() and int(limit) > 0 else None, store=_default_store())
         return _manager
+
+
+def _default_store() -> RunStore | None:
+    """The dashboard's run store; None with ``MTL_STORE=off``, or (logged) when it cannot be opened, so the
+    dashboard still trains."""
+    if os.environ.get("MTL_STORE", "").strip().lower() == "off":
+        return None
+    try:
+        return RunStore(default_path())
+    except MTLError:
+        logger.exception("the run store cannot be opened; runs will not be stored (set MTL_HOME or MTL_DB)")
+        return None
 

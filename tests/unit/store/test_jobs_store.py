@@ -78,3 +78,13 @@ def test_a_work_job_without_a_group_is_called_as_before(store: RunStore) -> None
     job = manager.submit_work(lambda should_stop, report: {"value": 1}, diabetes(epochs=1), 1)
     assert manager.wait(job, timeout=60) and manager.results(job) == {"value": 1, "status": "completed"}
     assert store.list_groups() == []
+
+
+def test_the_process_wide_manager_trains_without_a_store_it_cannot_open(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    import mtl_core.jobs as jobs
+
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    monkeypatch.setattr(jobs, "_manager", None)
+    monkeypatch.setenv("MTL_DB", str(tmp_path / "file" / "runs.sqlite"))  # under a file: cannot be created
+    assert jobs.job_manager().store is None
