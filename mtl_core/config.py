@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mtl_core.config_files import read_config_file
 from mtl_core.errors import ConfigError
 from mtl_core.tasks import TaskSpec
 
@@ -226,29 +225,6 @@ def _toml_value(value: Any) -> str:
 def _toml_string(text: str) -> str:
     """A TOML basic string: JSON's escapes (valid in TOML), non-ASCII kept, DEL escaped as TOML requires."""
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
-
-
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """The raw nested mapping in a .toml, .yaml/.yml or .json file."""
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"config file {str(file)!r} does not exist")
-    text = file.read_text(encoding="utf-8")
-    suffix = file.suffix.lower()
-    try:
-        if suffix == ".toml":
-            values = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            values = yaml.safe_load(text) or {}
-        elif suffix == ".json":
-            values = json.loads(text)
-        else:
-            raise ConfigError(f"config file {file.name!r}: unknown format {suffix!r}; use .toml, .yaml, .yml or .json")
-    except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as error:
-        raise ConfigError(f"config file {file.name!r} cannot be parsed: {error}") from None
-    if not isinstance(values, dict):
-        raise ConfigError(f"config file {file.name!r} must hold a table of settings at its top level")
-    return values
 
 
 def parse_value(text: str) -> Any:
