@@ -16,6 +16,7 @@ import streamlit as st
 from mtl_core import viz
 from mtl_core.jobs import job_manager
 from mtl_core.store import RunStore, RunSummary, StoredRun
+from mtl_core.safe_text import message
 
 PAGE_SIZE = 25  # runs per page of the table
 
@@ -83,7 +84,7 @@ def run_figures(run: StoredRun, key: str) -> None:
         st.plotly_chart(viz.loss_curves(rows, panels=True, best_epoch=run.best_epoch), key=f"{key}.losses")
     results = run.results()
     if results is None:
-        st.info(f"This run is {run.status}{f': {run.summary.reason}' if run.summary.reason else ''}; "
+        st.info(f"This run is {run.status}{f': {message(run.summary.reason)}' if run.summary.reason else ''}; "
                 f"{run.summary.epochs_run} epochs were stored." if run.status != "running" else
                 f"This run is still training: {run.summary.epochs_run} of {run.summary.epochs_planned} epochs so far.")
         return

@@ -12,6 +12,7 @@ from mtl_core.data import DATASETS
 from mtl_core.data.uploads import save_upload, upload_name
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
+from mtl_core.safe_text import plain, message
 from pages._forms import schema_form
 from pages._state import LINK_WARNINGS, UPLOAD_NOTE, set_config
 from pages._widgets import dataset_picker
@@ -33,7 +34,7 @@ def uploaded(file: Any) -> dict[str, Any] | None:
     try:
         path, _ = save_upload(file.name, file.getvalue())
     except MTLError as error:
-        st.error(str(error))  # the page goes on: the previous setup stays as it was
+        st.error(message(error))  # the page goes on: the previous setup stays as it was
         return None
     return {"dataset": None, "path": str(path), "params": {}}
 
@@ -51,7 +52,7 @@ def choose_source(base: ExperimentConfig) -> dict[str, Any] | None:
                                      help="One row per example, a header line, any delimiter. The last column is "
                                           "suggested as the column to predict; pick others below.")
     if file is not None:
-        menu_column.caption(f"Using your table **{file.name}**. Remove it (×) to choose a built-in data set.")
+        menu_column.caption(f"Using your table **{plain(file.name)}**. Remove it (×) to choose a built-in data set.")
         return uploaded(file)
     awaited = UPLOAD_NOTE in (st.session_state.get(LINK_WARNINGS) or [])
     if base.data.path is None and not awaited:
@@ -59,7 +60,7 @@ def choose_source(base: ExperimentConfig) -> dict[str, Any] | None:
             return built_in(base.data)
     with menu_column:
         if base.data.path is not None:
-            st.caption(f"Using the uploaded file **{file_name(base.data.path)}**.")
+            st.caption(f"Using the uploaded file **{plain(file_name(base.data.path))}**.")
         else:
             st.info("The shared link trained on an uploaded table: upload the same file here to get its tasks.")
         if st.button("Use a built-in data set", key="data.built_in"):

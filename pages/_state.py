@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from mtl_core.config import ExperimentConfig
+from mtl_core.safe_text import message
 
 CONFIG = "config"  # dict: the ExperimentConfig being edited, as ExperimentConfig.to_dict()
 JOB_ID = "job_id"  # str: the training job the Train page shows
@@ -91,7 +92,7 @@ def start_job(config: ExperimentConfig) -> bool:
             set_job_id(job_manager().submit(config, owner=owner_id()))
             st.session_state[STORED_RUN] = None
     except MTLError as error:
-        st.error(str(error))
+        st.error(message(error))
         return False
     return True
 
@@ -136,7 +137,7 @@ def show_link_warnings() -> None:
     if not warnings:
         return
     for text in warnings:
-        st.warning(f"Shared link: {text}", icon=":material/link_off:")
+        st.warning(f"Shared link: {message(text)}", icon=":material/link_off:")
     if st.button("Dismiss", key="app.dismiss_link_warnings"):
         st.session_state[LINK_WARNINGS] = []
         st.rerun()

@@ -14,6 +14,7 @@ import streamlit as st
 from mtl_core.config import DataConfig, ExperimentConfig
 from mtl_core.errors import ConfigError, MTLError
 from mtl_core.tasks import LOSSES_BY_KIND, TaskSpec
+from mtl_core.safe_text import message
 from pages._state import set_config
 
 COLUMNS = ("name", "column", "kind", "loss", "threshold", "equals", "bins", "standardize")
@@ -77,7 +78,7 @@ def _picked(key: str, values: dict[str, Any], kinds: Mapping[str, str]) -> None:
     try:
         set_config(ExperimentConfig.from_dict({**values, "tasks": tasks}))
     except MTLError as error:
-        st.toast(f"The columns to predict stay as they were: {error}", icon=":material/error:")
+        st.toast(f"The columns to predict stay as they were: {message(error)}", icon=":material/error:")
 
 
 def editor_id(source: str) -> str:

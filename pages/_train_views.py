@@ -16,6 +16,7 @@ from mtl_core.jobs import JobSnapshot
 from mtl_core.results import RunResults
 from mtl_core.share import cli_command
 from mtl_core.viz.training import overfitting_note
+from mtl_core.safe_text import message
 from pages._state import UPLOAD_NOTE
 
 
@@ -54,7 +55,7 @@ def live_charts(rows: list[dict[str, Any]], best_epoch: int | None = None, ended
     else:
         loss_chart(rows, best_epoch)
     if ended and (note := overfitting_note(rows, best_epoch)) is not None:
-        st.warning(note, icon=":material/trending_up:")
+        st.warning(message(note), icon=":material/trending_up:")
 
 
 def loss_chart(rows: list[dict[str, Any]], best_epoch: int | None) -> None:
@@ -81,9 +82,9 @@ def results_section(results: RunResults, weights: bytes | None, key: str = "trai
 
     ``weights``: the evaluated model's saved state (None: not offered); ``key``: the prefix of the widgets' keys."""
     if results.status == "diverged":
-        st.warning(f"The run diverged: {results.reason}. Its history is kept above; try a smaller learning rate.")
+        st.warning(f"The run diverged: {message(results.reason)}. Its history is kept above; try a smaller learning rate.")
     elif results.status == "stopped":
-        st.info(f"The run was {results.reason or 'stopped'}; the model as it was then is evaluated below.")
+        st.info(f"The run was {message(results.reason or 'stopped')}; the model as it was then is evaluated below.")
     st.subheader("Test metrics")
     st.caption(evaluated_epoch(results))
     table = shown(viz.metrics_table(results.metrics["test"]))

@@ -12,6 +12,7 @@ from mtl_core.data import DATASETS
 from mtl_core.experiment import available_devices
 from mtl_core.models import describe_architectures
 from mtl_core.weighting import describe
+from mtl_core.safe_text import plain
 from pages._forms import schema_form
 
 TRUNK_KEYS = ("trunk", "hidden", "activation", "dropout", "norm", "channels", "blocks")
@@ -170,7 +171,7 @@ def advanced_settings(page: str, current: TrainConfig, select_options: Sequence[
                           help="the validation value whose best epoch is kept and evaluated; "
                                "the last epoch: no selection")
     if current.select is not None and current.select not in options:
-        st.caption(f"train.select = {current.select!r} does not fit these tasks; the last epoch is kept")
+        st.caption(f"train.select = {plain(repr(current.select))} does not fit these tasks; the last epoch is kept")
     patience = st.number_input("Stop after epochs without improvement", 0, 100_000, current.patience or 0,
                                key=f"{page}.patience", help="0: never stop early (needs the setting above)")
     return {

@@ -18,6 +18,7 @@ from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.weighting import available
+from mtl_core.safe_text import plain, message
 from pages._state import (
     COMPARE_JOB_ID, comparison_settings, current_config, job_id, owner_id, set_comparison_settings, set_job_id,
     sync_link,
@@ -50,7 +51,7 @@ def start(config: ExperimentConfig, settings: ComparisonSettings) -> None:
         work = partial(_work, config, settings)
         set_job_id(job_manager().submit_work(work, config, total, owner=owner_id(), group="study"), COMPARE_JOB_ID)
     except MTLError as error:
-        st.error(str(error))
+        st.error(message(error))
         return
     st.rerun()
 
@@ -84,17 +85,17 @@ def report(results: dict[str, Any]) -> None:
     st.subheader("Δm% against single-task training")
     for strategy, delta in summary["delta_m_percent"].items():
         sentence = str(delta["sentence"]).removeprefix(f"{strategy}: ")  # the name is shown in bold instead
-        st.markdown(f"**{strategy}**: {sentence}")
+        st.markdown(f"**{strategy}**: {message(sentence)}")
     st.caption("Δm% (Navon et al., 2022; Maninis et al., 2019): the mean relative change of each task's metric "
                "against its single-task baseline, signed so that negative means multi-task is better.")
     st.subheader("Verdicts")
     if summary.get("caution"):
-        st.warning(summary["caution"], icon=":material/warning:")
+        st.warning(message(summary["caution"]), icon=":material/warning:")
     for task, verdicts in summary["verdicts"].items():
         for strategy, verdict in verdicts.items():
-            st.markdown(f"- **{task}** · *{strategy}*: {str(verdict['text']).removeprefix(f'{task}: ')}")
+            st.markdown(f"- **{plain(task)}** · *{strategy}*: {message(str(verdict['text']).removeprefix(f'{task}: '))}")
     for note in summary.get("notes", []):
-        st.info(note)
+        st.info(message(note))
     st.plotly_chart(viz.compare_bars(summary), key="compare.bars")
     if results.get("pareto") is not None:
         st.plotly_chart(viz.pareto_plot(results["pareto"]), key="compare.pareto")
@@ -126,12 +127,12 @@ def live(polling: bool) -> None:
     try:
         snapshot = job_manager().snapshot(current)
     except MTLError as error:
-        st.error(str(error))
+        st.error(message(error))
         set_job_id(None, COMPARE_JOB_ID)
         return
     progress(snapshot)
     if snapshot.error is not None:
-        st.error(f"The comparison failed: {snapshot.error}")
+        st.error(f"The comparison failed: {message(snapshot.error)}")
     if snapshot.results is not None:
         report(snapshot.results)
     if polling and not snapshot.active:
@@ -148,7 +149,8 @@ def task_count(config: ExperimentConfig) -> int:
 
 st.title("Compare")
 config = current_config()
-st.markdown(f"Experiment: **{upload_name(config.data.path) if config.data.path else config.data.source}**, architecture **{config.model.architecture}**, "
+source = upload_name(config.data.path) if config.data.path else config.data.source
+st.markdown(f"Experiment: **{plain(source)}**, architecture **{plain(config.model.architecture)}**, "
             f"{config.train.epochs} epochs, lr {config.train.lr:g} — set on the Data and Train pages.")
 one_task = task_count(config) == 1
 if one_task:

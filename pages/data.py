@@ -13,6 +13,7 @@ from mtl_core.data.schema import infer_kind, summarize
 from mtl_core.errors import ConfigError, MTLError
 from mtl_core.experiment import prepare, resolve
 from mtl_core.viz.data import distributions, target_scatter
+from mtl_core.safe_text import message
 from pages._source import choose_source, shown
 from pages._state import current_config, set_config, start_job, sync_link
 from pages._tasks import picker_key, plural, split_settings, target_picker, task_editor
@@ -114,7 +115,7 @@ def tasks_section(table: pd.DataFrame, config: ExperimentConfig, menu: Any) -> E
     with menu:
         target_picker(table, config.model_copy(update={"tasks": tasks}), kinds)
     for problem in problems:
-        st.warning(problem, icon=":material/table_rows:")
+        st.warning(message(problem), icon=":material/table_rows:")
     if not tasks:
         raise ConfigError("tasks: no task yet; choose the columns to predict above")
     st.subheader("Columns")
@@ -156,7 +157,7 @@ def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) ->
         config = tasks_section(table, config, menu)
         rows, parts = check(config.to_dict())
     except MTLError as error:
-        verdict.error(shown(str(error), path))
+        verdict.error(message(shown(str(error), path)))
     else:
         set_config(config)
         sync_link(config)
@@ -186,6 +187,6 @@ if data is not None:
     try:
         chosen, table = setup_of(base, data)
     except MTLError as error:
-        st.error(shown(str(error), data["path"]))
+        st.error(message(shown(str(error), data["path"])))
     else:
         sections(chosen, table, data["path"])

@@ -10,6 +10,7 @@ import streamlit as st
 from mtl_core import catalogue, viz
 from mtl_core.config import ExperimentConfig
 from mtl_core.store import STATUSES, RunStore, RunSummary, StoredRun
+from mtl_core.safe_text import plain, message
 from pages._entry import through_entry
 from pages._run_views import PAGE_SIZE, delete_box, downloads, pager, run_figures, run_store, runs_table, share_text
 from pages._state import STORED_RUN, owner_id, set_config, set_job_id
@@ -44,9 +45,9 @@ def open_in_train(run: StoredRun) -> None:
 def one_run(store: RunStore, run: StoredRun, read_only: bool) -> None:
     """One run: its settings at a glance, Open in Train, its link, downloads, and all its figures."""
     config = ExperimentConfig.from_dict(run.config)
-    st.markdown(f"**{run.id}** · {run.summary.dataset} · {', '.join(run.summary.tasks)} · "
+    st.markdown(f"**{run.id}** · {plain(run.summary.dataset)} · {plain(', '.join(run.summary.tasks))} · "
                 f"{config.model.architecture} · {config.strategy.name} · {run.status}"
-                f"{f' ({run.summary.reason})' if run.summary.reason else ''} · {run.summary.epochs_run} epochs")
+                f"{f' ({message(run.summary.reason)})' if run.summary.reason else ''} · {run.summary.epochs_run} epochs")
     actions = st.columns([1, 1, 2])
     if actions[0].button("Open in Train", key="runs.open", type="primary", width="stretch",
                          help="the Train page gets this run's settings, ready to train again or to change"):
@@ -143,7 +144,7 @@ else:
     shared = st.query_params.get("run")
     shared_run = store.get(shared) if shared else None
     if shared and shared_run is None:
-        st.error(f"No stored run has the id {shared!r}: it was deleted, or the link is incomplete.")
+        st.error(f"No stored run has the id {plain(repr(shared))}: it was deleted, or the link is incomplete.")
     if shared_run is not None:
         one_run(store, shared_run, read_only=True)
         if st.button("All runs", key="runs.all"):

@@ -15,6 +15,7 @@ from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.results import RunResults
 from mtl_core.tasks import TaskSpec
 from mtl_core.store import StoredRun
+from mtl_core.safe_text import plain, message
 from pages._run_views import key_metric_text, run_figures, run_store, when
 from pages._state import (
     STORED_RUN, current_config, job_id, live_rows, owner_id, set_config, set_job_id, start_job, sync_link,
@@ -48,7 +49,7 @@ def snapshot_of(current: str | None) -> JobSnapshot | None:
     try:
         return job_manager().snapshot(current)
     except MTLError as error:  # the job was forgotten: say so once, and show no job from now on
-        st.error(str(error))
+        st.error(message(error))
         set_job_id(None)
         return None
 
@@ -71,7 +72,7 @@ def live_panel(polling: bool) -> None:
     if rows:
         live_charts(rows, best_epoch_of(snapshot), ended=not snapshot.active)
     if snapshot.error is not None:
-        st.error(f"The run failed: {snapshot.error}")
+        st.error(f"The run failed: {message(snapshot.error)}")
     if snapshot.results is not None:
         results_section(RunResults.from_dict(snapshot.results), job_manager().weights(snapshot.job_id))
     if polling and not snapshot.active:
@@ -95,7 +96,7 @@ def recent_runs() -> None:
     with st.expander("Recent runs", expanded=job_id() is None and not st.session_state.get(STORED_RUN)):
         for run in runs:
             text, show = st.columns([4, 1], vertical_alignment="center")
-            text.caption(f"{when(run.created)} · {run.strategy} · {run.status} · {key_metric_text(run)}")
+            text.caption(f"{when(run.created)} · {run.strategy} · {run.status} · {plain(key_metric_text(run))}")
             if show.button("Show", key=f"train.recent.{run.id}"):
                 set_job_id(None)  # the live panel shows the stored run (a running job goes on in the background)
                 st.session_state[STORED_RUN] = run.id
@@ -114,11 +115,11 @@ def data_line(config: ExperimentConfig) -> tuple[TaskSpec, ...]:
     try:
         tasks = resolve(config).tasks
     except MTLError as error:
-        st.error(str(error))
+        st.error(message(error))
         return ()
     source = upload_name(config.data.path) if config.data.path else config.data.source
-    described = ", ".join(f"**{task.name}** ({task.kind})" for task in tasks)
-    st.markdown(f"Data: **{source}** · tasks: {described} · change them on the Data page")
+    described = ", ".join(f"**{plain(task.name)}** ({task.kind})" for task in tasks)
+    st.markdown(f"Data: **{plain(source)}** · tasks: {described} · change them on the Data page")
     return tuple(tasks)
 
 
@@ -152,7 +153,7 @@ try:
     set_config(config)
     query = sync_link(config)
 except MTLError as error:
-    settings_column.error(str(error))
+    settings_column.error(message(error))
     config, query = None, ""
 
 before = snapshot_of(job_id())
