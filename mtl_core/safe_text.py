@@ -9,6 +9,9 @@ the text; the engine's messages are passed through it by the pages before they a
 from __future__ import annotations
 
 import re
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Any)  # a plotly Figure (plotly is not imported here: the Home page loads this module)
 
 MAX_SHOWN = 200  # characters of one value shown; more is cut with an ellipsis
 _SPECIAL = re.compile(r"([\\`*_\[\]<>$~|!@])")  # emphasis, code, links, images, HTML, formulas, tables, emails
@@ -51,3 +54,28 @@ def _escaped_marker(marker: str) -> str:
 def message(error: object) -> str:
     """An error's message for ``st.error``/``st.warning``: escaped, whole (the engine shortens the values in it)."""
     return plain(error, limit=2_000)
+
+
+_PLOTLY_LINK = re.compile(r"<(\s*/?\s*a\b)", re.IGNORECASE)  # plotly draws <a href=...> in any text as a link
+
+
+def unlinked(value: Any) -> Any:
+    """Every string in a nested figure description with its ``<a ...>`` tags shown as text (``&lt;a``)."""
+    if isinstance(value, str):
+        return _PLOTLY_LINK.sub(r"&lt;\1", value)
+    if isinstance(value, dict):
+        return {key: unlinked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(unlinked(item) for item in value)
+    return value
+
+
+def safe_figure(figure: F) -> F:
+    """A plotly figure whose texts (titles, legends, ticks, hover, annotations) can hold no link.
+
+    Task names, class labels and run labels come from visitors' tables and links; plotly renders a small set
+    of HTML tags in text, ``<a href>`` among them, so a name like ``<a href="https://x.example">prize</a>``
+    would become a link in a legend. Other tags plotly knows (``<b>``, ``<br>``) do no harm and stay.
+    """
+    cleaned = unlinked(figure.to_plotly_json())
+    return type(figure)(cleaned)  # type: ignore[call-arg]

@@ -16,7 +16,7 @@ import streamlit as st
 from mtl_core import viz
 from mtl_core.jobs import job_manager
 from mtl_core.store import RunStore, RunSummary, StoredRun
-from mtl_core.safe_text import message
+from mtl_core.safe_text import message, safe_figure
 
 PAGE_SIZE = 25  # runs per page of the table
 
@@ -81,7 +81,7 @@ def run_figures(run: StoredRun, key: str) -> None:
 
     rows = viz.epoch_rows(run.history)
     if rows:
-        st.plotly_chart(viz.loss_curves(rows, panels=True, best_epoch=run.best_epoch), key=f"{key}.losses")
+        st.plotly_chart(safe_figure(viz.loss_curves(rows, panels=True, best_epoch=run.best_epoch)), key=f"{key}.losses")
     results = run.results()
     if results is None:
         st.info(f"This run is {run.status}{f': {message(run.summary.reason)}' if run.summary.reason else ''}; "

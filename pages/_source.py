@@ -12,7 +12,7 @@ from mtl_core.data import DATASETS
 from mtl_core.data.uploads import save_upload, upload_name
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
-from mtl_core.safe_text import plain, message
+from mtl_core.safe_text import message, plain
 from pages._forms import schema_form
 from pages._state import LINK_WARNINGS, UPLOAD_NOTE, set_config
 from pages._widgets import dataset_picker

@@ -16,7 +16,7 @@ from mtl_core.jobs import JobSnapshot
 from mtl_core.results import RunResults
 from mtl_core.share import cli_command
 from mtl_core.viz.training import overfitting_note
-from mtl_core.safe_text import message
+from mtl_core.safe_text import message, plain, safe_figure
 from pages._state import UPLOAD_NOTE
 
 
@@ -46,9 +46,9 @@ def live_charts(rows: list[dict[str, Any]], best_epoch: int | None = None, ended
     over, so a validation loss that has risen for many epochs is called out."""
     view = st.segmented_control("Show", VIEWS, default=VIEWS[0], key="train.view", label_visibility="collapsed")
     if view == "Task weights":
-        st.plotly_chart(viz.weight_curves(rows), key="train.weight_chart")
+        st.plotly_chart(safe_figure(viz.weight_curves(rows)), key="train.weight_chart")
     elif view == "Validation metrics":
-        st.plotly_chart(viz.metric_curves(rows), key="train.metric_chart")
+        st.plotly_chart(safe_figure(viz.metric_curves(rows)), key="train.metric_chart")
         if rows and rows[-1].get("metrics"):
             st.caption(f"Validation metrics after epoch {rows[-1]['epoch']}")
             st.dataframe(shown(viz.metrics_table(rows[-1]["metrics"])), key="train.val_metrics")
@@ -69,7 +69,7 @@ def loss_chart(rows: list[dict[str, Any]], best_epoch: int | None) -> None:
                                         help="exponential moving average of each curve; 0 shows the raw values")
     figure = viz.loss_curves(rows, log_y=log_y, smoothing=smoothing, panels=axes in (None, AXES[0]),
                              relative=axes == AXES[1], best_epoch=best_epoch)
-    st.plotly_chart(figure, key="train.loss_chart")
+    st.plotly_chart(safe_figure(figure), key="train.loss_chart")
 
 
 def shown(table: Any) -> Any:
@@ -111,13 +111,14 @@ def task_plots(results: RunResults, key: str = "train") -> None:
         st.subheader("Predicted vs true (test split)")
         columns = st.columns(min(len(regression), 2))
         for index, name in enumerate(regression):
-            columns[index % len(columns)].plotly_chart(viz.pred_vs_true(predictions[name], name),
-                                                       key=f"{key}.pred.{name}")
+            figure = safe_figure(viz.pred_vs_true(predictions[name], name))
+            columns[index % len(columns)].plotly_chart(figure, key=f"{key}.pred.{name}")
     for name in (name for name in viz.classification_tasks(results) if name in predictions):
-        st.subheader(f"{name} (test split)")
+        st.subheader(f"{plain(name)} (test split)")
         left, right = st.columns(2)
-        left.plotly_chart(viz.confusion_matrix_figure(predictions[name], name), key=f"{key}.confusion.{name}")
-        right.plotly_chart(viz.roc_figure(predictions[name], name), key=f"{key}.roc.{name}")
+        left.plotly_chart(safe_figure(viz.confusion_matrix_figure(predictions[name], name)),
+                          key=f"{key}.confusion.{name}")
+        right.plotly_chart(safe_figure(viz.roc_figure(predictions[name], name)), key=f"{key}.roc.{name}")
 
 
 def downloads(results: RunResults, weights: bytes | None, key: str = "train") -> None:

@@ -18,7 +18,7 @@ from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
 from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.weighting import available
-from mtl_core.safe_text import plain, message
+from mtl_core.safe_text import message, plain, safe_figure
 from pages._state import (
     COMPARE_JOB_ID, comparison_settings, current_config, job_id, owner_id, set_comparison_settings, set_job_id,
     sync_link,
@@ -96,9 +96,9 @@ def report(results: dict[str, Any]) -> None:
             st.markdown(f"- **{plain(task)}** · *{strategy}*: {message(str(verdict['text']).removeprefix(f'{task}: '))}")
     for note in summary.get("notes", []):
         st.info(message(note))
-    st.plotly_chart(viz.compare_bars(summary), key="compare.bars")
+    st.plotly_chart(safe_figure(viz.compare_bars(summary)), key="compare.bars")
     if results.get("pareto") is not None:
-        st.plotly_chart(viz.pareto_plot(results["pareto"]), key="compare.pareto")
+        st.plotly_chart(safe_figure(viz.pareto_plot(results["pareto"])), key="compare.pareto")
     downloads(results)
 
 

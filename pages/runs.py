@@ -10,7 +10,7 @@ import streamlit as st
 from mtl_core import catalogue, viz
 from mtl_core.config import ExperimentConfig
 from mtl_core.store import STATUSES, RunStore, RunSummary, StoredRun
-from mtl_core.safe_text import plain, message
+from mtl_core.safe_text import message, plain, safe_figure
 from pages._entry import through_entry
 from pages._run_views import PAGE_SIZE, delete_box, downloads, pager, run_figures, run_store, runs_table, share_text
 from pages._state import STORED_RUN, owner_id, set_config, set_job_id
@@ -71,7 +71,7 @@ def compared(store: RunStore, chosen: Sequence[RunSummary]) -> None:
         split = st.segmented_control("Loss", ["validation", "training"], default="validation", key="runs.split")
         figure = viz.overlay_curves({labels[run.id]: run.history for run in runs},
                                     split="train" if split == "training" else "val")
-        st.plotly_chart(figure, key="runs.overlay")
+        st.plotly_chart(safe_figure(figure), key="runs.overlay")
     with metrics:
         table = viz.metric_comparison({labels[run.id]: run.metrics.get("test", {}) for run in runs})
         st.dataframe(table, key="runs.metrics")
@@ -102,7 +102,7 @@ def hyperparameters(store: RunStore, runs: Sequence[RunSummary]) -> None:
         value = summary.metrics.get(task, {}).get(name)
         if run is not None and value is not None:
             rows.append({**viz.flatten_config(run.config), metric: value})
-    st.plotly_chart(viz.hyperparameter_plot(rows, metric), key="runs.parallel")
+    st.plotly_chart(safe_figure(viz.hyperparameter_plot(rows, metric)), key="runs.parallel")
     st.caption("The finished runs listed above; only the settings that vary among them are drawn.")
 
 

@@ -15,7 +15,7 @@ from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.results import RunResults
 from mtl_core.tasks import TaskSpec
 from mtl_core.store import StoredRun
-from mtl_core.safe_text import plain, message
+from mtl_core.safe_text import message, plain
 from pages._run_views import key_metric_text, run_figures, run_store, when
 from pages._state import (
     STORED_RUN, current_config, job_id, live_rows, owner_id, set_config, set_job_id, start_job, sync_link,

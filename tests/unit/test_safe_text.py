@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from hypothesis import given, settings
@@ -29,3 +30,20 @@ def test_a_long_value_is_cut_and_control_characters_dropped() -> None:
 @given(st.text())
 def test_no_text_gets_an_active_markdown_construct(text: str) -> None:
     assert not ACTIVE.search(plain(text, limit=None))
+
+
+def test_a_figure_can_hold_no_link_in_any_of_its_texts() -> None:
+    import plotly.graph_objects as go
+
+    from mtl_core import viz
+    from mtl_core.safe_text import safe_figure
+
+    name = '<a href="https://x.example">prize</a>'
+    rows = [{"epoch": 1, "train_loss": {name: 1.0}, "val_loss": {name: 0.9}, "weights": {}, "metrics": {}}]
+    figure = viz.loss_curves(rows)
+    texts = json.dumps(figure.to_plotly_json(), default=str)
+    assert "<a href" in texts  # what a visitor's task name puts into a legend
+    cleaned = safe_figure(figure)
+    shown = json.dumps(cleaned.to_plotly_json(), default=str)
+    assert isinstance(cleaned, go.Figure) and "<a" not in shown and "</a" not in shown
+    assert "prize" in shown and len(cleaned.data) == len(figure.data)
