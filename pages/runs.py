@@ -22,11 +22,13 @@ MAX_CHOSEN = 8  # runs overlaid at once: more lines than this do not read
 
 
 def filters() -> dict[str, str | None]:
-    """The table's filters: data set, strategy, status and a free-text search (id, names, reason)."""
-    data_set, strategy, status, search = st.columns([2, 2, 2, 3])
+    """The table's filters: data set, architecture, strategy, status and a free-text search (id, names, reason)."""
+    data_set, architecture, strategy, status, search = st.columns([2, 2, 2, 2, 3])
     chosen = {
         "dataset": data_set.selectbox("Data set", [ANY, *catalogue.DATASETS], key="runs.dataset",
                                       accept_new_options=True, help="a built-in name, or type an uploaded file's"),
+        "architecture": architecture.selectbox("Architecture", [ANY, *catalogue.ARCHITECTURES],
+                                               key="runs.architecture"),
         "strategy": strategy.selectbox("Strategy", [ANY, *catalogue.STRATEGIES], key="runs.strategy"),
         "status": status.selectbox("Status", [ANY, *STATUSES], key="runs.status"),
         "search": search.text_input("Search", key="runs.search", placeholder="id, data set, strategy, reason…"),

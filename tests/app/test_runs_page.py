@@ -77,6 +77,10 @@ def test_a_filter_keeps_only_the_matching_runs(owner: str) -> None:
     at.selectbox(key="runs.strategy").select("gradnorm").run()
     assert gradnorm in listed(at) and equal not in listed(at)
     assert set(table(at, "run")["strategy"]) == {"gradnorm"}
+    at.selectbox(key="runs.architecture").select("mmoe").run()
+    assert any("No stored run matches" in item.value for item in at.info)  # both are hps runs
+    at.selectbox(key="runs.architecture").select("hps").run()
+    assert listed(at) and gradnorm in listed(at)
     at.text_input(key="runs.search").input(equal[:10]).run()
     assert not at.exception and any("No stored run matches" in item.value for item in at.info)
 
