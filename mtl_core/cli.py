@@ -218,6 +218,7 @@ def command_predict(args: argparse.Namespace) -> int:
     """Rebuild a run from its folder and write one row of predictions per new row or image."""
     import pandas as pd
 
+    from mtl_core.csv_safety import write_frame
     from mtl_core.predict import predict, read_inputs
     from mtl_core.runs import load_run
 
@@ -226,7 +227,7 @@ def command_predict(args: argparse.Namespace) -> int:
     table = pd.concat([ids, predict(run, features)], axis=1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    write_frame(table, out)  # formula-like class names written as text (OWASP CSV Injection)
     print(f"{len(table)} predictions of {', '.join(run.dataset.info)}: {out}", file=sys.stdout)
     return EXIT_OK
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from mtl_core import viz
 from mtl_core.config import ExperimentConfig
+from mtl_core.csv_safety import csv_text
 from mtl_core.experiment import predictions_frame
 from mtl_core.jobs import JobSnapshot
 from mtl_core.results import RunResults
@@ -130,7 +131,7 @@ def downloads(results: RunResults, weights: bytes | None, key: str = "train") ->
                            key=f"{key}.download.config")
     row[1].download_button("Results (JSON)", json.dumps(results.to_dict(), indent=1), "results.json", "application/json",
                            key=f"{key}.download.results")
-    row[2].download_button("Predictions (CSV)", predictions_frame(results.to_dict()).to_csv(index=False),
+    row[2].download_button("Predictions (CSV)", csv_text(predictions_frame(results.to_dict())),
                            "predictions.csv", "text/csv", key=f"{key}.download.predictions")
     row[3].download_button("Model weights (.pt)", weights or b"", "weights.pt", "application/octet-stream",
                            key=f"{key}.download.weights", disabled=weights is None)

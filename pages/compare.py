@@ -13,6 +13,7 @@ from mtl_core import viz
 from mtl_core.compare import study, study_runs
 from mtl_core.compare.settings import MAX_POINTS, MAX_SEEDS, ComparisonSettings
 from mtl_core.config import ExperimentConfig
+from mtl_core.csv_safety import csv_text
 from mtl_core.data.uploads import upload_name
 from mtl_core.errors import MTLError
 from mtl_core.experiment import resolve
@@ -106,7 +107,7 @@ def downloads(results: dict[str, Any]) -> None:
     left, right = st.columns(2)
     left.download_button("Comparison (JSON)", json.dumps(results, indent=1), "comparison.json", "application/json",
                          key="compare.download.json")
-    right.download_button("Per-run metrics (CSV)", runs_table(results["comparison"]).to_csv(index=False),
+    right.download_button("Per-run metrics (CSV)", csv_text(runs_table(results["comparison"])),
                           "comparison_runs.csv", "text/csv", key="compare.download.csv")
 
 

@@ -9,17 +9,20 @@
     ``val_loss.<task>``, ``weight.<task>``, ``val.<task>.<metric>`` and ``extra.<name>`` columns;
   - ``metrics.csv``: split, task, metric, value (the final evaluation);
   - ``predictions.csv``: task, row, true, predicted, and ``p(<class>)`` columns for classification tasks.
+
+A text cell that a spreadsheet would run as a formula (``=...``, ``@...``) is written with a leading ``'``
+(``mtl_core.csv_safety``).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mtl_core.csv_safety import write_rows
 from mtl_core.errors import ConfigError
 from mtl_core.store.records import StoredRun
 
@@ -36,9 +39,9 @@ def export_run(run: StoredRun, fmt: str, out: Path) -> Path:
         return out
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(run.config, indent=1) + "\n", encoding="utf-8")
-    _write_csv(out / "history.csv", history_rows(run.history))
-    _write_csv(out / "metrics.csv", metric_rows(run.metrics), ["split", "task", "metric", "value"])
-    _write_csv(out / "predictions.csv", prediction_rows(run.predictions), ["task", "row", "true", "predicted"])
+    write_rows(out / "history.csv", history_rows(run.history))  # every CSV neutralised: see mtl_core.csv_safety
+    write_rows(out / "metrics.csv", metric_rows(run.metrics), ["split", "task", "metric", "value"])
+    write_rows(out / "predictions.csv", prediction_rows(run.predictions), ["task", "row", "true", "predicted"])
     return out
 
 
@@ -104,13 +107,3 @@ def prediction_rows(predictions: Mapping[str, Mapping[str, Any]]) -> list[dict[s
                 line.update({f"p({name})": value for name, value in zip(shown, values, strict=False)})
             rows.append(line)
     return rows
-
-
-def _write_csv(path: Path, rows: Iterable[Mapping[str, Any]], header: Sequence[str] = ()) -> None:
-    """A CSV whose columns are ``header`` then every other key in order of first appearance."""
-    rows = list(rows)
-    columns = list(dict.fromkeys([*header, *(key for row in rows for key in row)]))
-    with path.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
