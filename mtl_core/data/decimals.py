@@ -11,6 +11,7 @@ import re
 import pandas as pd
 
 from mtl_core.errors import DataError
+from mtl_core.safe_text import shorten
 
 _EXPONENT = r"(?:[eE][+-]?\d+)?"
 DECIMAL_COMMA = re.compile(rf"[+-]?(?:\d+|\d{{1,3}}(?:\.\d{{3}})+)?,\d+{_EXPONENT}")  # 1,5  -0,25  1.234,5  ,5
@@ -52,8 +53,8 @@ def _decimal_comma_numbers(column: pd.Series, name: str, label: str) -> pd.Serie
             continue
         example = values[with_comma].iloc[0]
         raise DataError(
-            f"column {name!r} (row {_position(column, row) + 1} of {label}) holds {value!r} beside numbers written "
-            f"with a decimal comma such as {example!r}, so its '.' could be a decimal point or a thousands "
+            f"column {shorten(name)!r} (row {_position(column, row) + 1} of {label}) holds {shorten(value)!r} beside "
+            f"numbers written with a decimal comma such as {shorten(example)!r}, so its '.' could be a decimal point or a thousands "
             f"separator. Write every number of the column the same way (e.g. '1,5' or '1.5') "
             f"and read the file again."
         )

@@ -1,4 +1,9 @@
-"""Reading a user's table from a path or from uploaded bytes: encoding and delimiter are detected."""
+"""Reading a user's table from a path or from uploaded bytes: encoding and delimiter are detected.
+
+Every size is checked before the table is built: the file's bytes first, then the header's columns, then the
+rows, read no further than the limits allow (``nrows``), so a hostile file costs at most what a table within
+the limits costs. Parquet files are checked from their footer first (``mtl_core.data.parquet``).
+"""
 
 from __future__ import annotations
 
@@ -9,51 +14,79 @@ from pathlib import Path
 import pandas as pd
 
 from mtl_core.data.decimals import convert_decimal_commas
+from mtl_core.data.parquet import one_line, read_parquet
 from mtl_core.errors import DataError
-from mtl_core.limits import MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_MB
+from mtl_core.limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_MB, describe
+from mtl_core.safe_text import shorten
 
 ENCODINGS = ("utf-8-sig", "utf-8", "latin-1")  # utf-8-sig first: it also strips a byte-order mark
 DELIMITERS = ",;\t|"
+SAMPLE_CHARS = 65_536  # the delimiter is guessed from the first lines only: csv.Sniffer is slow on long text
 
 
 def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
-    """A DataFrame from a CSV/TSV path or its bytes; raises DataError naming the file on failure."""
+    """A DataFrame from a CSV/TSV/Parquet path or its bytes; raises DataError naming the file on failure."""
     if isinstance(source, (str, Path)):
         path = Path(source)
-        label = name or path.name
+        label = shorten(name or path.name)
         if not path.is_file():
-            raise DataError(f"data file {str(path)!r} does not exist")
+            raise DataError(f"data file {shorten(path)!r} does not exist")
+        check_size(path.stat().st_size, label)
         if path.suffix.lower() == ".parquet":
-            return _read_parquet(path, label)
+            return unique_names(read_parquet(path, label), label)
         payload = path.read_bytes()
     else:
-        payload, label = source, name or "the uploaded file"
-        if payload.startswith(b"PAR1"):
-            return _read_parquet(io.BytesIO(payload), label)
-    if len(payload) > MAX_UPLOAD_MB * 1024 * 1024:
-        raise DataError(f"{label} is {len(payload) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB")
+        payload, label = source, shorten(name or "the uploaded file")
+    check_size(len(payload), label)
+    if payload.startswith(b"PAR1"):
+        return unique_names(read_parquet(io.BytesIO(payload), label), label)
+    return read_text_table(payload, label)
+
+
+def check_size(size: int, label: str) -> None:
+    """Refuses a file past the upload limit before its bytes are read or parsed."""
+    if size > MAX_UPLOAD_MB * 2**20:
+        raise DataError(f"{label} is {size / 2**20:,.1f} MB; {describe('MAX_UPLOAD_MB')}. Keep a sample of the rows.")
+
+
+def read_text_table(payload: bytes, label: str) -> pd.DataFrame:
+    """A CSV/TSV table from its bytes, read no further than the row and cell limits."""
     text = decode(payload, label)
-    if not text.strip():
+    if not text or text.isspace():
         raise DataError(f"{label} is empty; a table needs a header line and at least one row")
     delimiter = sniff_delimiter(text)
-    check_header(text, delimiter, label)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, index_col=False)  # a trailing delimiter shifts nothing
-    except (pd.errors.ParserError, ValueError) as error:
-        raise DataError(f"{label} cannot be read as a table with delimiter {delimiter!r}: {error}") from None
-    if table.shape[0] > MAX_ROWS:
-        raise DataError(f"{label} has {table.shape[0]} rows; at most {MAX_ROWS} are allowed")
+    width = check_header(text, delimiter, label)
+    most = min(MAX_ROWS, MAX_CELLS // max(width, 1))
+    try:  # index_col=False: a trailing delimiter shifts nothing
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, index_col=False, nrows=most + 1)
+    except (pd.errors.ParserError, ValueError, OverflowError, csv.Error) as error:
+        raise DataError(f"{label} cannot be read as a table with delimiter {delimiter!r}: {one_line(error)}") from None
+    if len(table) > most:
+        limit = "MAX_ROWS" if most == MAX_ROWS else "MAX_CELLS"
+        raise DataError(f"{label} has more than {most:,} rows of {width:,} columns; {describe(limit)}. "
+                        f"Keep a sample of the rows.")
     if table.shape[1] < 2:
         raise DataError(
-            f"{label} has a single column ({table.columns[0]!r}); a table needs at least one feature and one "
-            f"task column. Check the delimiter: tried {', '.join(repr(d) for d in DELIMITERS)}"
+            f"{label} has a single column ({shorten(table.columns[0])!r}); a table needs at least one feature and "
+            f"one task column. Check the delimiter: tried {', '.join(repr(d) for d in DELIMITERS)}"
         )
     if table.empty:
         raise DataError(f"{label} has a header but no rows")
-    names = [str(column).strip() for column in table.columns]
-    table.columns = [name or f"Unnamed: {index}" for index, name in enumerate(names)]  # a blank header cell, as pandas names it
+    table = unique_names(table, label)
     if delimiter != ",":  # in a comma-separated file, "1,234" in quotes is a thousands separator, not a decimal comma
         table = convert_decimal_commas(table, label)
+    return table
+
+
+def unique_names(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Column names as stripped text, a blank one named as pandas names it; two equal names are refused."""
+    names = [str(column).strip() for column in table.columns]
+    names = [name or f"Unnamed: {index}" for index, name in enumerate(names)]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise DataError(f"{label} has duplicate column names: {', '.join(repr(shorten(n, 60)) for n in twice[:5])}. "
+                        f"Rename them so each is unique.")
+    table.columns = names
     return table
 
 
@@ -64,10 +97,13 @@ def decode(payload: bytes, label: str) -> str:
     """
     if payload.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return payload.decode("utf-16")
+            text = payload.decode("utf-16")
         except UnicodeDecodeError:
             raise DataError(f"{label} starts with a UTF-16 mark but is not valid UTF-16 text") from None
-    if b"\x00" in payload[:65536]:
+        if "\x00" in text[:SAMPLE_CHARS]:
+            raise DataError(f"{label} is not a text table: it holds NUL characters. Save it as CSV (UTF-8).")
+        return text
+    if b"\x00" in payload:
         raise DataError(
             f"{label} is not a text table: it holds binary bytes (an Excel or zipped file?). "
             f"Save it as CSV (UTF-8) and upload that."
@@ -80,41 +116,26 @@ def decode(payload: bytes, label: str) -> str:
     raise DataError(f"{label} is neither UTF-8 nor Latin-1 text")  # unreachable: Latin-1 decodes any bytes
 
 
-def check_header(text: str, delimiter: str, label: str) -> None:
-    """Column names are unique and within the column limit (pandas would silently rename 'a' to 'a.1')."""
+def check_header(text: str, delimiter: str, label: str) -> int:
+    """The number of columns: unique names within the column limit (pandas would silently rename 'a' to 'a.1')."""
     try:
-        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        header = next(csv.reader(io.StringIO(text[: 2**20], newline=""), delimiter=delimiter), [])
     except csv.Error as error:
-        raise DataError(f"{label}: the header line cannot be read with delimiter {delimiter!r} ({error})") from None
+        raise DataError(f"{label}: the header line cannot be read with delimiter {delimiter!r} ({one_line(error)})") from None
     names = [name.strip() for name in header]
     if len(names) > MAX_COLUMNS:
-        raise DataError(f"{label} has {len(names)} columns; at most {MAX_COLUMNS} are allowed. Keep the columns you need.")
+        raise DataError(f"{label} has {len(names)} columns; {describe('MAX_COLUMNS')}. Keep the columns you need.")
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
-        raise DataError(f"{label} has duplicate column names: {', '.join(map(repr, twice))}. Rename them so each is unique.")
+        raise DataError(f"{label} has duplicate column names: {', '.join(repr(shorten(n, 60)) for n in twice[:5])}. "
+                        f"Rename them so each is unique.")
+    return len(names)
 
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter of the first lines: csv.Sniffer among , ; tab |, else the most frequent in the header."""
-    sample = "\n".join(text.splitlines()[:50])
+    lines = text[:SAMPLE_CHARS].splitlines()[:50]
     try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
     except csv.Error:
-        header = text.splitlines()[0]
-        return max(DELIMITERS, key=header.count)
-
-
-def _read_parquet(source: Path | io.BytesIO, label: str) -> pd.DataFrame:
-    try:
-        table = pd.read_parquet(source)
-    except ImportError:
-        raise DataError(f"{label}: reading Parquet needs pyarrow; pip install pyarrow") from None
-    except (OSError, ValueError) as error:
-        raise DataError(f"{label} cannot be read as Parquet: {error}") from None
-    if table.shape[1] > MAX_COLUMNS or table.shape[0] > MAX_ROWS:
-        raise DataError(f"{label} has {table.shape[0]} rows and {table.shape[1]} columns; the limits are "
-                        f"{MAX_ROWS} rows and {MAX_COLUMNS} columns")
-    if table.empty:
-        raise DataError(f"{label} holds no rows")
-    table.columns = [str(column) for column in table.columns]
-    return table
+        return max(DELIMITERS, key=lines[0].count) if lines else ","
