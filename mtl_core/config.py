@@ -10,15 +10,21 @@ import difflib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
+from mtl_core import limits
+from mtl_core.bounds import limit_note, limited, shown
 from mtl_core.config_files import read_config_file
 from mtl_core.errors import ConfigError
 from mtl_core.tasks import TaskSpec
 
 DEFAULT_DATASET = "diabetes"
+MAX_LAYERS = 32  # hidden layers or stages of a trunk (no limit in mtl_core.limits names depth yet)
+LR_RANGE = (1e-6, 1e6)  # the learning rates the Train page offers; 1e6 still shows what divergence looks like
+Units = Annotated[int, Field(le=limits.MAX_UNITS)]  # at least 1: checked by ModelConfig with a clearer message
 
 
 class _Section(BaseModel):
@@ -30,15 +36,15 @@ class DataConfig(_Section):
 
     dataset: str | None = None  # a built-in name; the default is "diabetes" when no path is given
     path: str | None = None  # a CSV/TSV file instead of a built-in data set
-    test_size: float = Field(0.2, gt=0.0, lt=1.0)
-    val_size: float = Field(0.1, ge=0.0, lt=1.0)
-    split_seed: int = Field(42, ge=0)
+    test_size: float = Field(0.2, ge=0.01, le=0.9)  # the Data page's range: a test set of 1 % to 90 % of the rows
+    val_size: float = Field(0.1, ge=0.0, le=0.9)
+    split_seed: int = Field(42, ge=0, le=limits.MAX_SEED)
     stratify: bool = True  # stratify the split on the classification labels where the counts allow
     features: tuple[str, ...] | None = None  # default: every column that no task uses
     task_id_column: str | None = None  # routed rows: this column says which task a row is labelled for
     labels: str | None = None  # image folder (path is a folder): the CSV naming each row's file; default labels.csv
     image_column: str = "file"  # image folder: the labels CSV's column of file names
-    image_size: int = Field(64, ge=1)  # image folder: every image is resized to this side
+    image_size: int = limited("MAX_IMAGE_SIDE", 64, ge=1)  # image folder: every image is resized to this side
     channels: Literal[1, 3] = 1  # image folder: 1 grayscale, 3 RGB
     params: dict[str, Any] = Field(default_factory=dict)  # a generated data set's hyper-parameters
 
@@ -67,11 +73,14 @@ class ModelConfig(BaseModel):
 
     architecture: str = "hps"
     trunk: Literal["mlp", "cnn"] = "mlp"
-    hidden: tuple[int, ...] = Field((128, 128), min_length=1)  # mlp: units per layer (defaults: docs/defaults.md)
+    # mlp: units per layer (defaults: docs/defaults.md)
+    hidden: tuple[Units, ...] = Field((128, 128), min_length=1, max_length=MAX_LAYERS,
+                                      json_schema_extra={"limit": "MAX_UNITS"})
     activation: Literal["relu", "gelu", "tanh", "silu", "leaky_relu"] = "relu"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     norm: Literal["none", "batch", "layer"] = "none"
-    channels: tuple[int, ...] = Field((16, 32), min_length=1)  # cnn: channels of each stage
+    channels: tuple[Units, ...] = Field((16, 32), min_length=1, max_length=MAX_LAYERS,
+                                        json_schema_extra={"limit": "MAX_UNITS"})  # cnn: channels of each stage
     blocks: int = Field(1, ge=1, le=8)  # cnn: residual blocks per stage
 
     @property
@@ -82,7 +91,9 @@ class ModelConfig(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:
         if any(size < 1 for size in self.hidden):
-            raise ValueError(f"@hidden: hidden = {list(self.hidden)}: every layer needs at least 1 unit")
+            raise ValueError(f"@hidden: hidden = {shown(self.hidden)}: every layer needs at least 1 unit")
+        if any(size < 1 for size in self.channels):
+            raise ValueError(f"@channels: channels = {shown(self.channels)}: every stage needs at least 1 channel")
         return self
 
 
@@ -102,20 +113,23 @@ class StrategyConfig(BaseModel):
 class TrainConfig(_Section):
     """How the model is optimised."""
 
-    epochs: int = Field(100, ge=1, le=100_000)
-    batch_size: int = Field(0, ge=0)  # 0 = full batch
-    lr: float = Field(0.003, gt=0.0)  # with hidden and weight_decay, near the best on every built-in data set
+    epochs: int = limited("MAX_EPOCHS", 100, ge=1)
+    batch_size: int = limited("MAX_BATCH_SIZE", 0, ge=0)  # 0 = full batch
+    # with hidden and weight_decay, near the best on every built-in data set
+    lr: float = Field(0.003, ge=LR_RANGE[0], le=LR_RANGE[1])
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     momentum: float = Field(0.0, ge=0.0, lt=1.0)  # sgd only
-    weight_decay: float = Field(0.03, ge=0.0)  # (docs/defaults.md); without it small tables overfit in 100 epochs
-    clip_grad_norm: float | None = Field(None, gt=0.0)  # max total norm of the gradient, None = no clipping
-    seed: int = Field(0, ge=0)
+    # (docs/defaults.md); without it small tables overfit in 100 epochs
+    weight_decay: float = Field(0.03, ge=0.0, le=10.0)
+    clip_grad_norm: float | None = Field(None, gt=0.0, le=1e6)  # max total norm of the gradient, None = no clipping
+    seed: int = Field(0, ge=0, le=limits.MAX_SEED)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    threads: int | None = Field(None, ge=1)  # CPU threads while this run trains (process-wide); None = PyTorch's
+    threads: int | None = Field(None, ge=1, le=256)  # CPU threads while this run trains (process-wide); None: PyTorch's
     select: str | None = None  # "<task>.<metric>" or "val_loss": keep the best validation epoch; None = the last
-    patience: int | None = Field(None, ge=1)  # stop after this many epochs without a better ``select``
+    patience: int | None = limited("MAX_EPOCHS", None, ge=1)  # stop after this many epochs without a better ``select``
     scheduler: Literal["none", "cosine", "step", "plateau"] = "none"  # learning rate per epoch
-    step_size: int = Field(10, ge=1)  # step: epochs between decays; plateau: epochs without improvement first
+    # step: epochs between decays; plateau: epochs without improvement first
+    step_size: int = limited("MAX_EPOCHS", 10, ge=1)
     gamma: float = Field(0.1, gt=0.0, lt=1.0)  # step, plateau: the factor each decay multiplies the lr by
 
     @model_validator(mode="after")
@@ -304,11 +318,26 @@ def describe_validation_error(error: ValidationError) -> str:
                 field, _, text = part.lstrip("@").partition(": ")
                 lines.append(f"{key}.{field}: {text}" if key else f"{field}: {text}")
             continue
+        if problem["type"] == "less_than_equal" and (note := limit_note(_field_at(problem["loc"]))):
+            message = f"{note}; lower it, or raise the variable where the server runs"
         if "input" in problem and not isinstance(problem["input"], dict) and key:
-            lines.append(f"{key} = {problem['input']!r}: {message}")
+            lines.append(f"{key} = {shown(problem['input'])}: {message}")
         else:
             lines.append(f"{key or 'config'}: {message}")
     return "; ".join(lines)
+
+
+def _field_at(loc: tuple[Any, ...]) -> FieldInfo | None:
+    """The settings field a problem's location ends in (the list a list item belongs to), or None."""
+    model: Any = ExperimentConfig
+    field = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if isinstance(part, int) or _is_type_tag(part) or not isinstance(fields, dict) or part not in fields:
+            continue
+        field = fields[part]
+        model = field.annotation
+    return field
 
 
 def _is_type_tag(part: object) -> bool:

@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from mtl_core.bounds import limit_note
+
 BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 INSIDE = 1e-3  # a value "just inside" an open bound b is b ± INSIDE·max(1, |b|)
 
@@ -95,6 +97,8 @@ def _fix(model: type[BaseModel], values: dict[str, Any], texts: Mapping[str, str
         replacement = _replacement(model, key, values[key], problem)
         if replacement is not None:
             values[key] = replacement[0]
+            if problem["type"] == "less_than_equal" and (note := limit_note(model.model_fields.get(key))):
+                message = note  # names the limit and the variable that raises it
             notes.add(where, f"{shown}: {message}; using {_shown(replacement[0])}")
         else:
             del values[key]
@@ -109,6 +113,11 @@ def _replacement(model: type[BaseModel], key: str, value: Any, problem: Any) -> 
         bound = problem["ctx"][BOUNDS[problem["type"]]]
         clamped = _clamp(bound, BOUNDS[problem["type"]], _is_int(model.model_fields[key].annotation))
         return None if clamped == value else (clamped,)
+    if len(problem["loc"]) == 2 and problem["type"] in BOUNDS and isinstance(value, list | tuple):
+        index, bound = problem["loc"][1], problem["ctx"][BOUNDS[problem["type"]]]  # one item of a list: clamp it
+        if isinstance(index, int) and 0 <= index < len(value) and isinstance(value[index], int | float):
+            clamped = _clamp(bound, BOUNDS[problem["type"]], isinstance(value[index], int))
+            return ([*value[:index], clamped, *value[index + 1:]],)
     if len(problem["loc"]) == 1 and problem["type"] == "literal_error":
         options = _literal_options(model.model_fields[key].annotation)
         match = closest(str(value), [str(option) for option in options])

@@ -43,6 +43,10 @@ NOT_IN_LINKS = frozenset({"data.path"})  # a local or uploaded file cannot trave
 IGNORED_KEYS = frozenset({"embed", "embed_options",  # Streamlit's own query parameters
                           "run"})  # a stored run's id, opened read-only by the Runs page
 OTHER_PREFIXES = ("compare.",)  # settings of a comparison, read by mtl_core.compare.settings
+MAX_KEYS = 200  # parameters read from one link; a setup has far fewer (the rest are ignored with one warning)
+MAX_KEY_CHARS = 100  # longer keys name no setting
+MAX_VALUE_CHARS = 1_000  # longer values are dropped: no setting needs more (a long list of units is past MAX_UNITS)
+MAX_DEPTH = 3  # lists or tables nested deeper are dropped: a setting nests at most [[1, 0], [0, 1]]
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _INDEX = re.compile(r"[0-9]{1,6}")
 
@@ -170,13 +174,43 @@ def _last_values(params: Mapping[str, str | Sequence[str]], notes: Notes) -> dic
         key = str(raw_key).strip()
         if key in IGNORED_KEYS or key.startswith(OTHER_PREFIXES):
             continue
-        if isinstance(raw, str):
-            given[key] = raw
-        elif isinstance(raw, Sequence) and len(raw) > 0:
-            given[key] = str(raw[-1])
+        if len(given) == MAX_KEYS:
+            notes.add("link", f"the link has more than {MAX_KEYS} parameters; the rest are ignored")
+            break
+        text = raw if isinstance(raw, str) else str(raw[-1]) if isinstance(raw, Sequence) and len(raw) > 0 else None
+        if text is None:
+            notes.add(_short(key), f"{_short(key)}: no value given; ignored")
+        elif len(key) > MAX_KEY_CHARS:
+            notes.add(_short(key), f"{_short(key)}: no setting has a name this long ({len(key):,} characters); ignored")
+        elif len(text) > MAX_VALUE_CHARS or _depth(text) > MAX_DEPTH:
+            notes.add(key, f"{key} = {_short(text)!r}: longer than {MAX_VALUE_CHARS:,} characters or nested deeper "
+                           f"than {MAX_DEPTH} levels, which no setting takes; using the default")
         else:
-            notes.add(key, f"{_short(key)}: no value given; ignored")
+            given[key] = text
     return given
+
+
+def _depth(text: str) -> int:
+    """How deep the lists and tables of JSON text nest (brackets inside strings do not count), without recursion.
+
+    >>> _depth('[[1, 0], [0, 1]]'), _depth('{"a": "[[["}'), _depth('adam')
+    (2, 1, 0)
+    """
+    depth = deepest = 0
+    quoted = escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif quoted:
+            escaped, quoted = char == "\\", char != '"'
+        elif char == '"':
+            quoted = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _sort_keys(given: Mapping[str, str], notes: Notes) -> dict[str, Any]:
@@ -278,7 +312,9 @@ def _data(given: dict[str, Any], params: dict[str, Any], notes: Notes) -> dict[s
     values = repair(DataConfig, given, "data", notes)
     if params:
         source = DATASETS.get(values.get("dataset") or DataConfig().source)
-        values["params"] = repair(source.params, params, "data.params", notes)
+        values["params"], fitted = source.fit_size(repair(source.params, params, "data.params", notes))
+        for key, note in fitted:  # rows × features and images × side² checked here, before anything is generated
+            notes.add(key, note)
     return values
 
 
@@ -289,7 +325,7 @@ def _registered_name(key: str, given: tuple[Any, str], registry: Any, notes: Not
         return value
     name = closest(str(value).strip().lower(), registry.names()) if isinstance(value, (str, int, float)) else None
     used = f"using {name!r}" if name is not None else "using the default"
-    notes.add(key, f"{key} = {text!r}: {registry.unknown_message(str(value))}; {used}")
+    notes.add(key, f"{key} = {_short(text)!r}: {registry.unknown_message(_short(str(value)))}; {used}")
     return name
 
 
@@ -304,7 +340,8 @@ def _tasks(given: dict[int, dict[str, Any]], notes: Notes) -> list[dict[str, Any
             notes.add(f"tasks.{index}", f"tasks.{index}: {describe_validation_error(error)}; this task is left out")
             continue
         if name in tasks:
-            notes.add(f"tasks.{index}", f"tasks.{index}: a task named {name!r} comes earlier; this one is left out")
+            notes.add(f"tasks.{index}", f"tasks.{index}: a task named {_short(name)!r} comes earlier; "
+                                        f"this one is left out")
             continue
         tasks[name] = values
     return list(tasks.values())
@@ -354,17 +391,19 @@ def _hparams(given: dict[str, Any], check: Callable[[dict[str, Any]], None], def
     try:
         check(values)
         return values
-    except ConfigError:
+    except (ValueError, OverflowError):  # ConfigError, or a value past what PyTorch takes (a seed of 2**64)
         pass
     accepted: dict[str, Any] = {}
     for key, (value, text) in given.items():
         try:
             check({**accepted, key: value})
             accepted[key] = value
-        except ConfigError as error:
-            used = f"using the default {defaults[key]!r}" if key in defaults else "ignored"
-            problem = str(error).split("; ")[0]
-            given_text = "" if " = " in problem else f" (given {text!r})"
+        except (ValueError, OverflowError) as error:
+            used = f"using the default {_short(repr(defaults[key]))}" if key in defaults else "ignored"
+            problem = str(error).split("; ")[0].replace(f" = {value!r}: ", f" = {_short(repr(value))}: ", 1)
+            if not isinstance(error, ConfigError):
+                problem = f"{section}.{key} = {_short(text)!r}: out of range ({_short(problem)})"
+            given_text = "" if " = " in problem else f" (given {_short(text)!r})"
             notes.add(f"{section}.{key}", f"{problem}{given_text}; {used}")
     return accepted
 

@@ -13,9 +13,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mtl_core import limits
+from mtl_core.errors import ConfigError
+from mtl_core.limits import MAX_COMPARISON_EPOCHS, MAX_POINTS, MAX_SEEDS
 from mtl_core.weighting import available
 
-MAX_SEEDS, MAX_POINTS = 20, 15
 PREFIX = "compare."
 
 
@@ -55,9 +57,68 @@ def settings_from_query(params: Mapping[str, str | Sequence[str]]) -> tuple[Comp
     strategies = _strategies(given.pop("strategies", None), warnings)
     numbers = {name: _bounded(name, given.pop(name, None), low, high, warnings)
                for name, low, high in (("seeds", 1, MAX_SEEDS), ("points", 0, MAX_POINTS))}
-    warnings.extend(f"{PREFIX}{key}: not a comparison setting (strategies, seeds, points); ignored" for key in given)
+    warnings.extend(f"{PREFIX}{_short(key)}: not a comparison setting (strategies, seeds, points); ignored"
+                    for key in list(given)[:20])
     values = {key: value for key, value in numbers.items() if value is not None}
-    return ComparisonSettings(**({"strategies": strategies} if strategies else {}), **values), tuple(warnings)
+    settings = ComparisonSettings(**({"strategies": strategies} if strategies else {}), **values)
+    settings, note = fit_work(settings, *_experiment_size(params))
+    return settings, tuple([*warnings, *([note] if note else [])])
+
+
+def sweep_size(points: int, tasks: int) -> int:
+    """Static weightings a sweep of ``points`` trains: K along the segment for 2 tasks, K(K−1)/2 for 3, else none."""
+    return points if tasks == 2 else points * (points - 1) // 2 if tasks == 3 else 0
+
+
+def comparison_epochs(settings: ComparisonSettings, epochs: int, tasks: int) -> int:
+    """Epochs over all the comparison's runs: seeds × (single-task + strategies + sweep points) × epochs."""
+    return settings.seeds * (1 + len(settings.strategies) + sweep_size(settings.points, tasks)) * epochs
+
+
+def check_work(settings: ComparisonSettings, epochs: int, tasks: int) -> None:
+    """ConfigError when the comparison would train more epochs than MAX_COMPARISON_EPOCHS (the CLI refuses it)."""
+    total = comparison_epochs(settings, epochs, tasks)
+    if total > MAX_COMPARISON_EPOCHS:
+        raise ConfigError(f"the comparison trains {total:,} epochs ({settings.seeds} seeds × "
+                          f"{1 + len(settings.strategies) + sweep_size(settings.points, tasks)} runs per seed × "
+                          f"{epochs} epochs); {limits.describe('MAX_COMPARISON_EPOCHS')}. Use fewer seeds, "
+                          f"strategies, points or epochs")
+
+
+def fit_work(settings: ComparisonSettings, epochs: int, tasks: int) -> tuple[ComparisonSettings, str | None]:
+    """The settings cut to MAX_COMPARISON_EPOCHS (fewer seeds, then no sweep, then fewer strategies), and a note.
+
+    >>> fit_work(ComparisonSettings(seeds=20, points=15), epochs=1000, tasks=2)[0].seeds
+    1
+    """
+    if comparison_epochs(settings, epochs, tasks) <= MAX_COMPARISON_EPOCHS:
+        return settings, None
+    fitted = settings
+    for change in ({"seeds": 1}, {"points": 0}):
+        per_seed = comparison_epochs(fitted.model_copy(update={"seeds": 1}), epochs, tasks)
+        fitted = fitted.model_copy(update={"seeds": max(1, min(fitted.seeds, MAX_COMPARISON_EPOCHS // per_seed))})
+        if comparison_epochs(fitted, epochs, tasks) <= MAX_COMPARISON_EPOCHS:
+            break
+        fitted = fitted.model_copy(update=change)
+    room = max(1, MAX_COMPARISON_EPOCHS // max(1, epochs * fitted.seeds) - 1 - sweep_size(fitted.points, tasks))
+    fitted = fitted.model_copy(update={"strategies": fitted.strategies[:room]})
+    total = comparison_epochs(settings, epochs, tasks)
+    return fitted, (f"{PREFIX}seeds: {total:,} epochs over all runs is past the limit, "
+                    f"{limits.describe('MAX_COMPARISON_EPOCHS')}; using {fitted.seeds} seeds, {fitted.points} points "
+                    f"and {len(fitted.strategies)} strategies")
+
+
+def _experiment_size(params: Mapping[str, str | Sequence[str]]) -> tuple[int, int]:
+    """The epochs and the task count of the experiment the same link describes."""
+    from mtl_core.data import default_tasks  # here: the data registry is needed only when a link is read
+    from mtl_core.share import from_query
+
+    config = from_query(params).config
+    return config.train.epochs, len(config.tasks or default_tasks(config.data))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _last(value: str | Sequence[str]) -> str:
@@ -72,7 +133,7 @@ def _strategies(text: str | None, warnings: list[str]) -> tuple[str, ...]:
     for name in (part.strip() for part in text.split(",") if part.strip()):
         close = name if name in known else next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None)
         if close != name:
-            warnings.append(f"{PREFIX}strategies: no strategy named {name!r}; "
+            warnings.append(f"{PREFIX}strategies: no strategy named {_short(name)!r}; "
                             + (f"using {close!r}" if close else "left out"))
         if close is not None and close not in names:
             names.append(close)
@@ -86,9 +147,10 @@ def _bounded(name: str, text: str | None, low: int, high: int, warnings: list[st
     try:
         value = int(float(text))
     except (ValueError, OverflowError):  # text, nan or inf
-        warnings.append(f"{PREFIX}{name} = {text!r}: not a whole number; using the default")
+        warnings.append(f"{PREFIX}{name} = {_short(text)!r}: not a whole number; using the default")
         return None
     if not low <= value <= high:
-        warnings.append(f"{PREFIX}{name} = {text!r}: must be between {low} and {high}; using "
-                        f"{min(max(value, low), high)}")
+        bound = f"at least {low}" if value < low else limits.describe(name.upper().replace("SEEDS", "MAX_SEEDS")
+                                                                       .replace("POINTS", "MAX_POINTS"))
+        warnings.append(f"{PREFIX}{name} = {_short(text)!r}: {bound}; using {min(max(value, low), high)}")
     return min(max(value, low), high)

@@ -17,6 +17,8 @@ import pandas as pd
 from pydantic import BaseModel
 from sklearn.datasets import load_diabetes
 
+from mtl_core import limits
+from mtl_core.bounds import check_limits
 from mtl_core.config import DataConfig
 from mtl_core.data.images import load_image_folder
 from mtl_core.data.reader import read_table
@@ -36,6 +38,26 @@ class LoadedData:
 
 
 @dataclass(frozen=True)
+class Size:
+    """A product of settings bounded by a limit: ``Size("MAX_CELLS", ("n_rows", "n_features"))``.
+
+    A factor named twice is squared (images × side²). The first factor is the one lowered to fit.
+    """
+
+    limit: str
+    factors: tuple[str, ...]
+
+    def of(self, values: Mapping[str, Any]) -> int:
+        """The product for these (validated) settings."""
+        return int(np.prod([int(values[name]) for name in self.factors], dtype=object))
+
+    def words(self, values: Mapping[str, Any]) -> str:
+        """``n_rows × n_features = 100,000 × 1,000 = 100,000,000``."""
+        return (f"{' × '.join(self.factors)} = {' × '.join(f'{int(values[name]):,}' for name in self.factors)} "
+                f"= {self.of(values):,}")
+
+
+@dataclass(frozen=True)
 class DatasetSource:
     """A built-in data set: how to load it, and the tasks it offers by default.
 
@@ -51,6 +73,7 @@ class DatasetSource:
     citation: str = ""
     label_columns: tuple[str, ...] = ()
     task_id_column: str | None = None
+    sizes: tuple[Size, ...] = ()  # generated data: what its settings make, checked before anything is generated
 
     @property
     def params(self) -> type[BaseModel]:
@@ -59,8 +82,41 @@ class DatasetSource:
 
     def data(self, params: Mapping[str, Any]) -> LoadedData:
         """The data for these hyper-parameters; a bad one is a ConfigError naming ``data.params.<key>``."""
-        loaded = self.load(**validate(self.load, params, "data.params", f"data set {self.name!r}"))
+        check_limits(self.params, params, "data.params")
+        values = validate(self.load, params, "data.params", f"data set {self.name!r}")
+        self.check_size(values)
+        loaded = self.load(**values)
         return loaded if isinstance(loaded, LoadedData) else LoadedData(loaded)
+
+    def check_size(self, values: Mapping[str, Any]) -> None:
+        """ConfigError when validated settings would generate more than a limit allows (nothing is generated)."""
+        for size in self.sizes:
+            if size.of(values) > limits.LIMITS[size.limit].value:
+                raise ConfigError(f"data.params: {size.words(values)}, past the limit of "
+                                  f"{limits.describe(size.limit)}; lower {' or '.join(dict.fromkeys(size.factors))}")
+
+    def fit_size(self, given: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """``given`` (valid settings) with each size's first factor lowered to fit its limit, and (key, note) pairs.
+
+        When even its least value does not fit, the size's settings go back to their defaults.
+        """
+        fitted, notes = dict(given), []
+        for size in self.sizes:
+            values = {**self.params().model_dump(), **fitted}
+            if size.of(values) <= limits.LIMITS[size.limit].value:
+                continue
+            first, rest = size.factors[0], Size(size.limit, size.factors[1:]).of(values)
+            low = self.params.model_fields[first].metadata
+            least = next((int(rule.ge) for rule in low if hasattr(rule, "ge")), 1)
+            most = limits.LIMITS[size.limit].value // max(rest, 1)
+            used = f"using {first} = {most}" if most >= least else "using the defaults"
+            notes.append((f"data.params.{first}", f"data.params: {size.words(values)}, past the limit of "
+                                                  f"{limits.describe(size.limit)}; {used}"))
+            if most >= least:
+                fitted[first] = most
+            else:
+                fitted = {key: value for key, value in fitted.items() if key not in size.factors}
+        return fitted, notes
 
     def table(self, params: Mapping[str, Any]) -> pd.DataFrame:
         """The table alone (see ``data``)."""

@@ -12,18 +12,20 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from mtl_core.data.sources import DatasetSource, LoadedData, register
+from mtl_core.bounds import limited
+from mtl_core.data.sources import DatasetSource, LoadedData, Size, register
 from mtl_core.settings import hparam_model
 from mtl_core.tasks import TaskSpec
 
+TABLE_CELLS = Size("MAX_CELLS", ("n_rows", "n_features"))  # the generated features dominate the table's size
 Seed = Annotated[int, Field(ge=0, description="seed of every random draw")]
 
 
 def mmoe_table(
     *,
     correlation: Annotated[float, Field(ge=-1.0, le=1.0, description="p, the cosine of the task weight vectors")] = 0.5,
-    n_rows: Annotated[int, Field(ge=10, le=1_000_000, description="rows generated")] = 10_000,
-    n_features: Annotated[int, Field(ge=2, le=1_000, description="d, the input features")] = 100,
+    n_rows: Annotated[int, limited("MAX_ROWS", ge=10, description="rows generated")] = 10_000,
+    n_features: Annotated[int, limited("MAX_COLUMNS", ge=2, description="d, the input features")] = 100,
     n_sines: Annotated[int, Field(ge=0, le=100, description="m, the number of sine terms")] = 10,
     noise: Annotated[float, Field(ge=0.0, description="σ of ε (0.1: the paper's variance 0.01)")] = 0.1,
     scale: Annotated[float, Field(gt=0.0, description="c, the length of the weight vectors")] = 1.0,
@@ -54,7 +56,8 @@ def mmoe_table(
 
     def label(w: np.ndarray) -> np.ndarray:
         z = x @ w
-        return z + np.sin(np.outer(z, alpha) + beta).sum(axis=1) + noise * rng.standard_normal(n_rows)
+        sines = sum((np.sin(a * z + b) for a, b in zip(alpha, beta, strict=True)), np.zeros(n_rows))  # O(rows) memory
+        return z + sines + noise * rng.standard_normal(n_rows)
 
     table = pd.DataFrame(x, columns=[f"x{index}" for index in range(n_features)])
     return table.assign(y1=label(w1), y2=label(w2))
@@ -66,8 +69,8 @@ MMoEParams = hparam_model(mmoe_table)
 def routed_table(
     *,
     n_tasks: Annotated[int, Field(ge=2, le=20, description="T, the tasks (task_0 … task_{T−1})")] = 3,
-    n_rows: Annotated[int, Field(ge=20, le=1_000_000, description="rows generated")] = 3_000,
-    n_features: Annotated[int, Field(ge=2, le=1_000, description="d, the input features")] = 20,
+    n_rows: Annotated[int, limited("MAX_ROWS", ge=20, description="rows generated")] = 3_000,
+    n_features: Annotated[int, limited("MAX_COLUMNS", ge=2, description="d, the input features")] = 20,
     relatedness: Annotated[float, Field(ge=0.0, le=1.0, description="r, the share of each task's weights that all "
                                                                     "tasks share")] = 0.7,
     kind: Annotated[Literal["regression", "binary"], Field(description="a score, or its sign as 0/1")] = "regression",
@@ -113,13 +116,14 @@ def _routed_source() -> DatasetSource:
             for index in range(defaults["n_tasks"])
         ),
         task_id_column="task_id",
+        sizes=(TABLE_CELLS,),
     )
 
 
 def cells_data(
     *,
-    n_images: Annotated[int, Field(ge=20, le=100_000, description="images generated")] = 1_200,
-    size: Annotated[int, Field(ge=16, le=128, description="side of each square image, in pixels")] = 32,
+    n_images: Annotated[int, limited("MAX_IMAGES", ge=20, description="images generated")] = 1_200,
+    size: Annotated[int, limited("MAX_IMAGE_SIDE", ge=16, description="side of each square image, in pixels")] = 32,
     infection_onset_hour: Annotated[float, Field(ge=0.0, lt=48.0, description="hour at which infected cultures "
                                                                               "turn")] = 12.0,
     duration_hours: Annotated[float, Field(gt=0.0, description="length of the experiment, in hours")] = 48.0,
@@ -138,16 +142,15 @@ def cells_data(
     low = np.where(infected, infection_onset_hour, 0.0)
     hours = low + rng.random(n_images) * (duration_hours - low)
     since = np.where(infected, hours - infection_onset_hour, 0.0) / max(duration_hours - infection_onset_hour, 1e-9)
-    images = np.stack([
-        _cell_image(rng, size, hours[i] / duration_hours, since[i] if infected[i] else None, noise)
-        for i in range(n_images)
-    ])
+    images = np.empty((n_images, 1, size, size), dtype=np.float32)  # filled in place: one image in float64 at a time
+    for i in range(n_images):
+        images[i, 0] = _cell_image(rng, size, hours[i] / duration_hours, since[i] if infected[i] else None, noise)
     table = pd.DataFrame({
         "hours_since_start": hours,
         "infected": infected.astype(int),
         "time": np.where(infected, hours - infection_onset_hour, hours),
     })
-    return LoadedData(table, images[:, None].astype(np.float32))
+    return LoadedData(table, images)
 
 
 CellsParams = hparam_model(cells_data)
@@ -182,6 +185,7 @@ register(DatasetSource(
         TaskSpec(name="y2", column="y2", kind="regression"),
     ),
     citation="Ma et al., 2018, Modeling Task Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts, KDD",
+    sizes=(TABLE_CELLS,),
 ))
 register(_routed_source())
 register(DatasetSource(
@@ -194,4 +198,5 @@ register(DatasetSource(
         TaskSpec(name="time", column="time", kind="regression", loss="smooth_l1", standardize=True),
     ),
     label_columns=("hours_since_start",),
+    sizes=(Size("MAX_PIXELS", ("n_images", "size", "size")),),
 ))

@@ -14,7 +14,8 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from mtl_core.config import ModelConfig
+from mtl_core import limits
+from mtl_core.config import MAX_LAYERS, ModelConfig
 from mtl_core.models.base import MTLModel
 from mtl_core.models.registry import ARCHITECTURES
 from mtl_core.models.trunks import build_trunk, last_layer_parameters, mlp
@@ -47,7 +48,8 @@ def expert_last_layers(experts: nn.ModuleList) -> list[nn.Parameter]:
     return [parameter for expert in experts for parameter in last_layer_parameters(expert)]
 
 
-TowerHidden = Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(
+TowerHidden = Annotated[tuple[Annotated[int, Field(ge=1, le=limits.MAX_UNITS)], ...], Field(
+    max_length=MAX_LAYERS, json_schema_extra={"limit": "MAX_UNITS"},
     description="units of each hidden layer of the task towers; empty: a linear head on the mixture")]
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import torch
 from pydantic import BaseModel
 
+from mtl_core import limits
+from mtl_core.bounds import check_limits
 from mtl_core.config import ModelConfig
+from mtl_core.errors import ConfigError
 from mtl_core.registry import Registry
 from mtl_core.settings import hparam_model
 
@@ -42,8 +46,39 @@ def create(name: str, input_shape: int | tuple[int, ...], heads: dict[str, int],
 
 
 def build_model(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> Any:
-    """The architecture ``settings.architecture``, its extra keys of ``[model]`` as hyper-parameters."""
+    """The architecture ``settings.architecture``, its extra keys of ``[model]`` as hyper-parameters.
+
+    Its size is checked first, on PyTorch's ``meta`` device (shapes only, no memory): a model of more than
+    MAX_PARAMETERS parameters is refused before any weight is allocated.
+    """
+    check_size(settings, input_shape, heads)
     return create(settings.architecture, input_shape, heads, settings, **settings.hparams)
+
+
+def parameter_count(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> int:
+    """How many parameters the model has, counted on the ``meta`` device: nothing is allocated.
+
+    >>> parameter_count(ModelConfig(hidden=(4,)), 3, {"y": 1})  # (3·4 + 4) + (4·1 + 1)
+    21
+    """
+    with torch.device("meta"):
+        model = create(settings.architecture, input_shape, heads, settings, **settings.hparams)
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
+def check_size(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> None:
+    """ConfigError naming the count, the limit and its variable when the model is past MAX_PARAMETERS."""
+    count = parameter_count(settings, input_shape, heads)
+    if count > limits.MAX_PARAMETERS:
+        raise ConfigError(f"model: {settings.architecture!r} with hidden = {list(settings.hidden)} (trunk "
+                          f"{settings.trunk}) on {_inputs(input_shape)} and {len(heads)} tasks has {count:,} "
+                          f"parameters, past the limit of {limits.describe('MAX_PARAMETERS')}. Use fewer units, "
+                          f"layers or experts")
+
+
+def _inputs(input_shape: int | tuple[int, ...]) -> str:
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    return f"{shape[0]:,} features" if len(shape) == 1 else f"inputs of shape {' × '.join(map(str, shape))}"
 
 
 def architecture_params(settings: ModelConfig) -> BaseModel:
@@ -52,6 +87,7 @@ def architecture_params(settings: ModelConfig) -> BaseModel:
     A check that needs the tasks or several keys together (soft sharing's ``graph``) runs when the model is built.
     """
     cls = ARCHITECTURES.get(settings.architecture, key="model.architecture")
+    check_limits(hparam_model(cls), settings.hparams, "model")
     values = ARCHITECTURES.validate(settings.architecture, settings.hparams, "model", common=COMMON)
     return hparam_model(cls).model_construct(**values)
 

@@ -102,10 +102,9 @@ class SoftSharing(MTLModel):
             raise ConfigError(f"model.graph has {len(graph)} rows of lengths {[len(r) for r in graph]}; "
                               f"these {n_tasks} tasks need a {n_tasks}×{n_tasks} matrix (rows and columns in task "
                               f"order: {', '.join(self.task_names)})")
-        adjacency = torch.tensor(graph, dtype=torch.float32)
-        if not torch.equal(adjacency, adjacency.T):
+        if any(graph[s][t] != graph[t][s] for s in range(n_tasks) for t in range(s)):  # values, not tensors: a
             raise ConfigError("model.graph must be symmetric: A_st is the tie between tasks s and t either way")
-        return adjacency
+        return torch.tensor(graph, dtype=torch.float32)  # model is first built on the meta device, to count its size
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         return {name: network(x)[name] for name, network in zip(self.task_names, self.networks, strict=True)}

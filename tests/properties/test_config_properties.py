@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mtl_core import limits
 from mtl_core.config import ExperimentConfig, apply_override, parse_value
 
 keys = st.lists(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), min_size=1, max_size=4)
@@ -77,13 +78,13 @@ def configs(draw: st.DrawFn) -> ExperimentConfig:
                                      {"name": "static", "weights": {task_names[0]: 0.5}}]))
     return ExperimentConfig.from_dict({
         "data": {"dataset": draw(st.sampled_from(["diabetes", "wine-red"])), "test_size": test_size,
-                 "val_size": draw(st.floats(0.0, 0.35)), "split_seed": draw(st.integers(0, 2**31)),
+                 "val_size": draw(st.floats(0.0, 0.35)), "split_seed": draw(st.integers(0, 2**31 - 1)),
                  "stratify": draw(st.booleans())},
         "tasks": [{"name": name, "column": draw(texts), "kind": kind} for name, kind in zip(task_names, kinds)],
         "model": {"hidden": draw(st.lists(st.integers(1, 512), min_size=1, max_size=4)),
                   "dropout": draw(st.floats(0.0, 0.9))},
         "strategy": strategy,
-        "train": {"epochs": draw(st.integers(1, 1000)), "lr": draw(st.floats(1e-8, 10.0)),
+        "train": {"epochs": draw(st.integers(1, 1000)), "lr": draw(st.floats(1e-6, 10.0)),
                   "batch_size": draw(st.integers(0, 4096)), "optimizer": draw(st.sampled_from(["adam", "sgd"])),
                   "clip_grad_norm": draw(st.none() | st.floats(1e-3, 1e3))},
     })
@@ -102,7 +103,7 @@ def test_a_config_round_trips_through_toml(config: ExperimentConfig) -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(config=configs(), epochs=st.integers(1, 100_000), hidden=st.lists(st.integers(1, 64), min_size=1, max_size=3))
+@given(config=configs(), epochs=st.integers(1, limits.MAX_EPOCHS), hidden=st.lists(st.integers(1, 64), min_size=1, max_size=3))
 def test_overrides_on_a_valid_config_change_only_their_keys(config: ExperimentConfig, epochs: int,
                                                             hidden: list[int]) -> None:
     changed = config.with_overrides([f"train.epochs={epochs}", f"model.hidden={json.dumps(hidden)}"])

@@ -170,11 +170,11 @@ def test_a_malformed_override_is_a_config_error_naming_it(override: str, words: 
 
 
 @pytest.mark.parametrize(("override", "key", "words"), [
-    ("data.test_size=1.5", "data.test_size = 1.5", "less than 1"),
-    ("data.test_size=0", "data.test_size = 0", "greater than 0"),
+    ("data.test_size=1.5", "data.test_size = 1.5", "less than or equal to 0.9"),
+    ("data.test_size=0", "data.test_size = 0", "greater than or equal to 0.01"),
     ("data.val_size=-0.1", "data.val_size = -0.1", "greater than or equal to 0"),
     ("data.split_seed=-1", "data.split_seed = -1", "greater than or equal to 0"),
-    ("train.lr=0", "train.lr = 0", "greater than 0"),
+    ("train.lr=0", "train.lr = 0", "greater than or equal to 0.000001"),
     ("train.epochs=0", "train.epochs = 0", "greater than or equal to 1"),
     ("train.epochs=1.5", "train.epochs = 1.5", "integer"),
     ("train.optimizer=adagrad", "train.optimizer = 'adagrad'", "'adam', 'adamw' or 'sgd'"),
