@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
+from pydantic import BaseModel
+
+from mtl_core.bounds import field_range, within
 
 
 def schema_form(prefix: str, schema: Mapping[str, Any], current: Mapping[str, Any],
@@ -45,7 +48,11 @@ def field_widget(key: str, name: str, spec: Mapping[str, Any], value: Any) -> An
 
 
 def number_widget(key: str, label: str, spec: Mapping[str, Any], value: Any, help_text: str | None) -> Any:
-    """A number input bounded by the schema's minimum/maximum (exclusive bounds nudged inside)."""
+    """A number input bounded by the schema's minimum/maximum (exclusive bounds nudged inside).
+
+    The value shown is moved into those bounds and into what a browser's number holds, so a value from a link
+    or a file never makes the widget fail; the engine checks the same bounds (one schema for both).
+    """
     integer = spec.get("type") == "integer"
     step = 1 if integer else _step(value)
     low = spec.get("minimum", spec.get("exclusiveMinimum"))
@@ -55,10 +62,26 @@ def number_widget(key: str, label: str, spec: Mapping[str, Any], value: Any, hel
     if "exclusiveMaximum" in spec and high is not None:
         high = high - (1 if integer else 1e-9)
     cast = int if integer else float
-    start = cast(value) if value is not None else cast(low if low is not None else 0)
+    try:
+        start = cast(value) if value is not None else cast(low if low is not None else 0)
+    except (TypeError, ValueError, OverflowError):  # a list, text, or inf for a whole number: the default instead
+        start = cast(spec.get("default") or (low if low is not None else 0))
+    start = cast(within(start, low, high, integer))
     return st.number_input(label, min_value=None if low is None else cast(low),
                            max_value=None if high is None else cast(high), value=start, step=step,
                            format=None if integer else "%g", key=key, help=help_text)
+
+
+def bounded_input(where: Any, label: str, model: type[BaseModel], name: str, value: float, step: float,
+                  **options: Any) -> Any:
+    """A number input over the range ``model`` accepts for ``name`` (one source for both), starting from
+    ``value`` moved into it, so no value the config holds can make the widget fail."""
+    low, high = field_range(model, name)
+    integer = isinstance(step, int)
+    cast = int if integer else float
+    start = within(cast(value), low, high, integer)
+    return where.number_input(label, None if low is None else cast(low), None if high is None else cast(high),
+                              cast(start), step, **options)
 
 
 def text_widget(key: str, label: str, spec: Mapping[str, Any], value: Any, help_text: str | None) -> Any:

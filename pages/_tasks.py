@@ -15,6 +15,7 @@ from mtl_core.config import DataConfig, ExperimentConfig
 from mtl_core.errors import ConfigError, MTLError
 from mtl_core.tasks import LOSSES_BY_KIND, TaskSpec
 from mtl_core.safe_text import message
+from pages._forms import bounded_input
 from pages._state import set_config
 
 COLUMNS = ("name", "column", "kind", "loss", "threshold", "equals", "bins", "standardize")
@@ -213,12 +214,12 @@ def split_settings(current: DataConfig) -> dict[str, Any]:
     with st.expander("Train / validation / test split"):
         row = st.columns(4)
         return {
-            "test_size": float(row[0].number_input("Test share", 0.05, 0.9, current.test_size, 0.05,
-                                                   key="data.test_size")),
-            "val_size": float(row[1].number_input("Validation share", 0.0, 0.9, current.val_size, 0.05,
-                                                  key="data.val_size")),
-            "split_seed": int(row[2].number_input("Split seed", 0, 2**31 - 1, current.split_seed, 1,
-                                                  key="data.split_seed")),
+            "test_size": float(bounded_input(row[0], "Test share", DataConfig, "test_size", current.test_size, 0.05,
+                                             key="data.test_size")),
+            "val_size": float(bounded_input(row[1], "Validation share", DataConfig, "val_size", current.val_size,
+                                            0.05, key="data.val_size")),
+            "split_seed": int(bounded_input(row[2], "Split seed", DataConfig, "split_seed", current.split_seed, 1,
+                                            key="data.split_seed")),
             "stratify": bool(row[3].toggle("Stratify", current.stratify, key="data.stratify",
                                            help="keep the class shares equal across the splits where counts allow")),
         }

@@ -7,13 +7,15 @@ from typing import Any
 
 import streamlit as st
 
-from mtl_core.config import DEFAULT_DATASET, ModelConfig, StrategyConfig, TrainConfig
+from mtl_core import limits
+from mtl_core.bounds import field_range, within
+from mtl_core.config import DEFAULT_DATASET, MAX_LAYERS, ModelConfig, StrategyConfig, TrainConfig
 from mtl_core.data import DATASETS
 from mtl_core.experiment import available_devices
 from mtl_core.models import describe_architectures
 from mtl_core.weighting import describe
 from mtl_core.safe_text import plain
-from pages._forms import schema_form
+from pages._forms import bounded_input, schema_form
 
 TRUNK_KEYS = ("trunk", "hidden", "activation", "dropout", "norm", "channels", "blocks")
 
@@ -53,23 +55,32 @@ def model_settings(page: str, current: ModelConfig) -> dict[str, Any]:
         values["hidden"] = int_list(right, "Hidden units per layer", current.hidden, f"{page}.hidden")
     else:
         values["channels"] = int_list(right, "Channels per stage", current.channels, f"{page}.channels")
-        values["blocks"] = right.number_input("Residual blocks per stage", 1, 8, current.blocks, key=f"{page}.blocks")
+        values["blocks"] = bounded_input(right, "Residual blocks per stage", ModelConfig, "blocks", current.blocks, 1,
+                                         key=f"{page}.blocks")
     own = current.hparams if current.architecture == name else {}
     values.update(schema_form(f"{page}.model", items[name]["params"], own))
     return values
 
 
 def int_list(where: Any, label: str, current: Sequence[int], key: str) -> list[int]:
-    """A comma-separated list of positive integers; a bad entry is shown and the current list kept."""
-    text = where.text_input(label, ", ".join(str(size) for size in current), key=key, help="e.g. 64, 64")
+    """A comma-separated list of positive integers; a bad entry is shown and the current list kept.
+
+    Sizes past MAX_UNITS are cut to it and layers past MAX_LAYERS left out, each with a warning.
+    """
+    text = where.text_input(label, ", ".join(str(size) for size in current), key=key, max_chars=400,
+                            help=f"e.g. 64, 64; {limits.describe('MAX_UNITS')}")
     try:
         sizes = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
     except ValueError:
         sizes = []
     if not sizes or min(sizes) < 1:
-        where.error(f"{label}: {text!r} is not a list of positive whole numbers such as 64, 64; "
+        where.error(f"{label}: {plain(repr(text))} is not a list of positive whole numbers such as 64, 64; "
                     f"keeping {', '.join(map(str, current))}")
         return list(current)
+    if max(sizes) > limits.MAX_UNITS or len(sizes) > MAX_LAYERS:
+        sizes = [min(size, limits.MAX_UNITS) for size in sizes[:MAX_LAYERS]]
+        where.warning(f"{label}: {limits.describe('MAX_UNITS')}, and at most {MAX_LAYERS} layers; "
+                      f"using {', '.join(map(str, sizes))}")
     return sizes
 
 
@@ -125,7 +136,7 @@ def weight_sliders(page: str, current: Any, tasks: Sequence[str]) -> list[float]
         start = [1.0] * len(tasks)
     columns = st.columns(min(max(len(tasks), 1), 4))
     return [float(columns[index % len(columns)].slider(
-        f"Weight of {task}", 0.0, 5.0, min(start[index], 5.0), 0.05, key=f"{page}.weight.{task}",
+        f"Weight of {plain(task)}", 0.0, 5.0, within(start[index], 0.0, 5.0, False), 0.05, key=f"{page}.weight.{task}",
     )) for index, task in enumerate(tasks)]
 
 
@@ -137,14 +148,17 @@ def training_settings(page: str, current: TrainConfig, select_options: Sequence[
     """
     row = st.columns(2)
     values: dict[str, Any] = {
-        "epochs": int(row[0].number_input("Epochs", 1, 100_000, current.epochs, 1, key=f"{page}.epochs")),
-        "batch_size": int(row[1].number_input("Batch size", 0, 1_000_000, current.batch_size, 32,
-                                              key=f"{page}.batch_size", help="0 trains on the whole split at once")),
-        "lr": float(row[0].number_input("Learning rate", 1e-6, 10.0, current.lr, 1e-3, format="%g", key=f"{page}.lr")),
+        "epochs": int(bounded_input(row[0], "Epochs", TrainConfig, "epochs", current.epochs, 1, key=f"{page}.epochs",
+                                    help=limits.describe("MAX_EPOCHS"))),
+        "batch_size": int(bounded_input(row[1], "Batch size", TrainConfig, "batch_size", current.batch_size, 32,
+                                        key=f"{page}.batch_size", help="0 trains on the whole split at once; "
+                                                                        + limits.describe("MAX_BATCH_SIZE"))),
+        "lr": float(bounded_input(row[0], "Learning rate", TrainConfig, "lr", current.lr, 1e-3, format="%g",
+                                  key=f"{page}.lr")),
         "optimizer": row[1].selectbox("Optimizer", ["adam", "adamw", "sgd"],
                                       ["adam", "adamw", "sgd"].index(current.optimizer), key=f"{page}.optimizer"),
-        "seed": int(row[0].number_input(
-            "Seed", 0, 2**31 - 1, current.seed, 1, key=f"{page}.seed",
+        "seed": int(bounded_input(
+            row[0], "Seed", TrainConfig, "seed", current.seed, 1, key=f"{page}.seed",
             help="Initial weights, shuffling and dropout all follow this seed, so a run can be repeated.")),
     }
     devices = ["auto", *available_devices()]
@@ -162,8 +176,9 @@ def advanced_settings(page: str, current: TrainConfig, select_options: Sequence[
     """Weight decay, clipping, learning-rate schedule, model selection (a menu) and early stopping."""
     row = st.columns(2)
     schedules = ["none", "cosine", "step", "plateau"]
-    clip = row[1].number_input("Clip gradient norm", 0.0, 1e6, current.clip_grad_norm or 0.0, 0.5, format="%g",
-                               key=f"{page}.clip_grad_norm", help="0: no clipping")
+    clip = row[1].number_input("Clip gradient norm", 0.0, field_range(TrainConfig, "clip_grad_norm")[1],
+                               within(current.clip_grad_norm or 0.0, 0.0, field_range(TrainConfig, "clip_grad_norm")[1],
+                                      False), 0.5, format="%g", key=f"{page}.clip_grad_norm", help="0: no clipping")
     options: list[str | None] = [None, *dict.fromkeys(["val_loss", *select_options])]
     select = st.selectbox("Keep the best epoch by", options,
                           options.index(current.select) if current.select in options else 0, key=f"{page}.select",
@@ -172,11 +187,12 @@ def advanced_settings(page: str, current: TrainConfig, select_options: Sequence[
                                "the last epoch: no selection")
     if current.select is not None and current.select not in options:
         st.caption(f"train.select = {plain(repr(current.select))} does not fit these tasks; the last epoch is kept")
-    patience = st.number_input("Stop after epochs without improvement", 0, 100_000, current.patience or 0,
-                               key=f"{page}.patience", help="0: never stop early (needs the setting above)")
+    patience = st.number_input("Stop after epochs without improvement", 0, limits.MAX_EPOCHS,
+                               int(within(current.patience or 0, 0, limits.MAX_EPOCHS, True)), key=f"{page}.patience",
+                               help="0: never stop early (needs the setting above)")
     return {
-        "weight_decay": float(row[0].number_input("Weight decay", 0.0, 10.0, current.weight_decay, 1e-4,
-                                                  format="%g", key=f"{page}.weight_decay")),
+        "weight_decay": float(bounded_input(row[0], "Weight decay", TrainConfig, "weight_decay", current.weight_decay,
+                                            1e-4, format="%g", key=f"{page}.weight_decay")),
         "clip_grad_norm": float(clip) or None,
         "scheduler": row[0].selectbox("Learning-rate schedule", schedules, schedules.index(current.scheduler),
                                       key=f"{page}.scheduler"),

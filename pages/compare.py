@@ -11,7 +11,7 @@ import streamlit as st
 
 from mtl_core import viz
 from mtl_core.compare import study, study_runs
-from mtl_core.compare.settings import MAX_POINTS, MAX_SEEDS, ComparisonSettings
+from mtl_core.compare.settings import ComparisonSettings, fit_work
 from mtl_core.config import ExperimentConfig
 from mtl_core.csv_safety import csv_text
 from mtl_core.data.uploads import upload_name
@@ -21,10 +21,11 @@ from mtl_core.jobs import JobSnapshot, job_manager
 from mtl_core.weighting import available
 from mtl_core.safe_text import message, plain, safe_figure
 from pages._state import (
-    COMPARE_JOB_ID, comparison_settings, current_config, job_id, owner_id, set_comparison_settings, set_job_id,
-    sync_link,
+    COMPARE_JOB_ID, comparison_settings, current_config, heartbeat, job_id, owner_id, set_comparison_settings,
+    set_job_id, sync_link,
 )
 from pages._entry import through_entry
+from pages._forms import bounded_input
 
 through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
@@ -36,13 +37,18 @@ def settings_form(current: ComparisonSettings, config: ExperimentConfig) -> Comp
     left, middle, right = st.columns([3, 1, 1])
     strategies = left.multiselect("Multi-task strategies", available(), list(current.strategies),
                                   key="compare.strategies", help="each is compared with training every task alone")
-    seeds = middle.number_input("Seeds", 1, MAX_SEEDS, current.seeds, key="compare.seeds",
-                                help=f"seeds {config.train.seed} to {config.train.seed} + N − 1 of train.seed; "
-                                     "the split stays fixed so results pair up seed by seed; fewer than 5 seeds "
-                                     "are weak evidence")
-    points = right.number_input("Pareto points", 0, MAX_POINTS, current.points, key="compare.points",
-                                help="static weightings swept over the simplex (2 or 3 tasks); 0: none")
-    return ComparisonSettings(strategies=tuple(strategies) or ("equal",), seeds=int(seeds), points=int(points))
+    seeds = bounded_input(middle, "Seeds", ComparisonSettings, "seeds", current.seeds, 1, key="compare.seeds",
+                          help=f"seeds {config.train.seed} to {config.train.seed} + N − 1 of train.seed; "
+                               "the split stays fixed so results pair up seed by seed; fewer than 5 seeds "
+                               "are weak evidence")
+    points = bounded_input(right, "Pareto points", ComparisonSettings, "points", current.points, 1,
+                           key="compare.points",
+                           help="static weightings swept over the simplex (2 or 3 tasks); 0: none")
+    chosen = ComparisonSettings(strategies=tuple(strategies) or ("equal",), seeds=int(seeds), points=int(points))
+    fitted, note = fit_work(chosen, config.train.epochs, task_count(config))
+    if note is not None:
+        st.warning(note, icon=":material/warning:")
+    return fitted
 
 
 def start(config: ExperimentConfig, settings: ComparisonSettings) -> None:
@@ -120,6 +126,7 @@ def runs_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def live(polling: bool) -> None:
+    heartbeat()  # each poll: this tab is still open, its comparison goes on
     current = job_id(COMPARE_JOB_ID)
     if current is None:
         st.info("Choose strategies and seeds, then press **Start**. The model, epochs and learning rate are the "
