@@ -107,6 +107,9 @@ def measure(path: Path, count: int, repeats: int, cli: bool) -> dict[str, list[f
             timed(lambda: store.list_runs(dataset="wine-red", strategy="pcgrad", limit=50), repeats),
         "one session's page (`list_runs(owner=\"session-7\", limit=50)`)":
             timed(lambda: store.list_runs(owner="session-7", limit=50), repeats),
+        "a visitor's page as the Runs page reads it (`count_runs(visible_to=...)` and `list_runs(visible_to=..., "
+        "limit=25)`)": timed(lambda: (store.count_runs(visible_to="session-7"),
+                                      store.list_runs(visible_to="session-7", limit=25)), repeats),
         "total (`count_runs()`)": timed(store.count_runs, repeats),
         "filtered total (`count_runs(status=\"completed\")`)": timed(lambda: store.count_runs(status="completed"),
                                                                     repeats),
