@@ -24,7 +24,7 @@ from mtl_core.train.selection import Selection, watch_for
 from mtl_core.weighting import create
 
 __all__ = [
-    "Experiment", "RunResults", "available_devices", "collect_results", "predictions_frame", "prepare",
+    "Experiment", "RunResults", "available_devices", "check", "collect_results", "predictions_frame", "prepare",
     "replay_selection", "resolve", "run_experiment", "run_to_results", "run_together", "together_reason",
 ]
 
@@ -40,12 +40,19 @@ def resolve(config: ExperimentConfig) -> ExperimentConfig:
     return config
 
 
+def check(config: ExperimentConfig) -> ExperimentConfig:
+    """The resolved config once its settings are checked without loading data (a shared server's queue does
+    this at submit, so a bad setting is reported at once; the data is loaded when the run starts)."""
+    config = resolve(config)
+    create(config.strategy.name, **config.strategy.hparams)
+    architecture_params(config.model)
+    watch_for(config.train.select, config.tasks)
+    return config
+
+
 def prepare(config: ExperimentConfig) -> tuple[ExperimentConfig, MTLDataset]:
     """The resolved config and its MTLDataset (split, preprocessor fitted on train rows)."""
-    config = resolve(config)
-    create(config.strategy.name, **config.strategy.hparams)  # a bad strategy setting is reported before data loads
-    architecture_params(config.model)  # so are the architecture's
-    watch_for(config.train.select, config.tasks)  # and train.select, against the tasks
+    config = check(config)  # a bad setting is reported before data loads
     loaded, source = load_data(config.data)
     labels_only = source.label_columns if source is not None else ()
     return config, build_dataset(loaded.table, config.tasks, config.data, config.data.source,
@@ -60,7 +67,7 @@ class Experiment:
     (the selected epoch's weights with ``train.select``).
     """
 
-    def __init__(self, config: ExperimentConfig, should_stop: Callable[[], bool] | None = None) -> None:
+    def __init__(self, config: ExperimentConfig, should_stop: Callable[[], bool | str] | None = None) -> None:
         self.config, self.dataset = prepare(config)
         self.trainer = Trainer(self.config, self.dataset, should_stop)
 
@@ -79,13 +86,13 @@ class Experiment:
 
 
 def run_experiment(config: ExperimentConfig,
-                   should_stop: Callable[[], bool] | None = None) -> Generator[Event, None, None]:
+                   should_stop: Callable[[], bool | str] | None = None) -> Generator[Event, None, None]:
     """Events of one training run. Data and settings are checked before the first event is yielded."""
     return Experiment(config, should_stop).events()
 
 
 def run_together(configs: Sequence[ExperimentConfig],
-                 should_stop: Callable[[], bool] | None = None) -> list[RunResults]:
+                 should_stop: Callable[[], bool | str] | None = None) -> list[RunResults]:
     """Train runs that differ only in ``train.seed`` together; one RunResults per config, in order, with the
     numbers ``run_to_results`` gives for each.
 
@@ -156,7 +163,7 @@ def replay_selection(config: ExperimentConfig, history: Iterable[dict[str, Any]]
     return selection
 
 
-def run_to_results(config: ExperimentConfig, should_stop: Callable[[], bool] | None = None,
+def run_to_results(config: ExperimentConfig, should_stop: Callable[[], bool | str] | None = None,
                    on_event: Callable[[Event], None] | None = None) -> RunResults:
     """Train one experiment and return its results."""
     return Experiment(config, should_stop).results(on_event)

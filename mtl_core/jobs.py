@@ -1,13 +1,21 @@
-"""Background training jobs for the UI: bounded threads, a FIFO queue, cancel, and a buffer of events per job.
+"""Background training jobs for the UI: bounded threads, a fair queue, cancel, and a buffer of events per job.
 
 A page submits an ``ExperimentConfig`` and keeps the job id; a worker thread consumes the run's events
 into the job's buffer, and the page reads them back while it polls. At most ``max_running`` runs train
-at once; later ones wait in submission order. Nothing here imports Streamlit.
+at once; later ones wait, one line per visitor served round robin (``mtl_core.admission``), a visitor
+limited to ``MAX_ACTIVE_PER_VISITOR`` training and ``MAX_QUEUED_PER_VISITOR`` waiting runs. Submitting
+checks the settings only; the data is loaded and the model built when the run starts. A run stops after
+``MAX_RUN_SECONDS``; a visitor's runs stop once its pages have not been seen (``touch``) for
+``DISCONNECT_GRACE_S``; running out of memory fails the run with a message, never the worker. PyTorch's
+thread count is process-wide, so the manager owns it: every run gets ``cores // max_running`` threads,
+whatever its ``train.threads``. Nothing here imports Streamlit.
 
 Given a ``RunStore``, the manager stores every run it trains as it goes (the run row at submit, each
-epoch as it ends, the results and the run folder at the end), under the ``owner`` it was submitted
-with, and marks ``interrupted`` the runs a dead process left running when it is created. The
-process-wide ``job_manager()`` opens the default store unless ``MTL_STORE=off``.
+epoch as it ends, the results and the run folder, weights included, at the end), under the ``owner`` it
+was submitted with, and marks ``interrupted`` the runs a dead process left running when it is created.
+Finished jobs keep their results in memory (the last ``keep_finished``), never their weights: ``weights``
+reads them from the run's folder. The process-wide ``job_manager()`` opens the default store unless
+``MTL_STORE=off``.
 
 >>> manager = JobManager(max_running=1)
 >>> job = manager.submit(ExperimentConfig.from_dict({"data": {"dataset": "diabetes"}, "train": {"epochs": 2}}))
@@ -20,7 +28,6 @@ True
 from __future__ import annotations
 
 import copy
-import io
 import logging
 import os
 import sys
@@ -29,104 +36,60 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
-import torch
-
+from mtl_core import limits
+from mtl_core.admission import Admission, Heartbeats, Janitor, VisitorLimitError, limit_text
 from mtl_core.config import ExperimentConfig
-from mtl_core.errors import MTLError, UnknownJobError
-from mtl_core.experiment import Experiment
-from mtl_core.results import RunResults
-from mtl_core.store import RunStore, dataset_fingerprint, default_path
+from mtl_core.errors import ConfigError, MTLError, UnknownJobError
+from mtl_core.experiment import Experiment, check
+from mtl_core.job_state import (
+    ACTIVE, JobSnapshot, JobStatus, Work, _Job, memory_message, stop_check, train_stored,
+)
+from mtl_core.store import RunStore, default_path
 from mtl_core.store.records import GroupKind
-from mtl_core.store.checkpoints import LastWeights
-from mtl_core.train.events import EpochEnded, Event
+from mtl_core.train.events import Event  # noqa: F401 (re-exported)
+from mtl_core.train.trainer import pin_threads
 
 __all__ = [
-    "ACTIVE", "Event", "JobManager", "JobSnapshot", "JobStatus", "UnknownJobError", "job_manager",
+    "ACTIVE", "Event", "JobManager", "JobSnapshot", "JobStatus", "UnknownJobError", "VisitorLimitError",
+    "job_manager",
 ]
 
-Work: TypeAlias = Callable[[Callable[[], bool], Callable[[int, int, str], None]], dict[str, Any]]
-"""A job's work: ``work(should_stop, report)`` returns a results dict; ``report(done, total, label)``."""
-JobStatus: TypeAlias = Literal["queued", "running", "completed", "diverged", "stopped", "failed"]
-ACTIVE: frozenset[str] = frozenset({"queued", "running"})
 SWITCH_INTERVAL_S = 0.0005  # see JobManager._serve
-KEEP_FINISHED = 100  # finished jobs remembered; older ones are forgotten so a long-lived server stays small
-
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class JobSnapshot:
-    """One consistent view of a job, taken under the manager's lock. ``results`` is a private copy."""
-
-    job_id: str
-    status: JobStatus
-    position: int | None  # place in the queue while queued: 1 = next to start
-    epochs: int  # planned epochs
-    events: tuple[Event, ...]
-    results: dict[str, Any] | None  # the collect_results dict once the run has ended
-    error: str | None  # why a failed job failed
-    started_at: float | None  # time.monotonic() when training began
-    ended_at: float | None  # time.monotonic() when the job reached a final status
-    progress: tuple[int, int, str] | None = None  # work jobs: (done, total, what was done last)
-    run_id: str | None = None  # the run's id in the manager's RunStore; None without a store and for work jobs
-    group_id: str | None = None  # a work job's group of runs in the store (submit_work(..., group=...))
-
-    @property
-    def active(self) -> bool:
-        """Whether the job is still queued or running."""
-        return self.status in ACTIVE
-
-    @property
-    def epochs_done(self) -> int:
-        """How many epochs have ended so far."""
-        return sum(isinstance(event, EpochEnded) for event in self.events)
-
-
-@dataclass(eq=False, slots=True)
-class _Job:
-    """A job's mutable state; every field is read and written under the manager's lock."""
-
-    job_id: str
-    config: ExperimentConfig  # resolved: the data set's default tasks filled in
-    experiment: Experiment | None  # built at submit; kept until the run ends, to save the evaluated weights
-    stop: threading.Event
-    weights: bytes | None = None  # the evaluated model's state_dict as ``torch.save`` bytes, once the run ended
-    work: Work | None = None  # a work job (a comparison): called instead of consuming a run's events
-    progress: tuple[int, int, str] | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-    status: JobStatus = "queued"
-    events: list[Event] = field(default_factory=list)
-    results: dict[str, Any] | None = None
-    error: str | None = None
-    started_at: float | None = None
-    ended_at: float | None = None
-    run_id: str | None = None  # the run's id in the store, when the manager has one
-    group_id: str | None = None  # a work job's group in the store
-    owner: str | None = None
-
-
 class JobManager:
-    """Runs training jobs on threads, at most ``max_running`` at once, the rest in a FIFO queue.
+    """Runs training jobs on threads, at most ``max_running`` at once, the rest queued fairly by visitor.
 
     Args:
-        max_running: concurrent trainings; default ``os.cpu_count()``.
-        keep_finished: finished jobs remembered before the oldest are forgotten.
-        store: where each run is stored as it trains (and read back after a restart); None stores nothing.
+        max_running: concurrent trainings; default ``os.cpu_count()`` (``job_manager()``: ``MAX_JOBS``).
+        keep_finished: finished jobs remembered (their results; weights stay in the run store's folder).
+        store: where each run is stored as it trains (and read back after a restart); None stores nothing,
+            weights included.
+        max_active, max_queued: training and waiting runs per visitor (jobs submitted with an owner).
+        grace_s: seconds a visitor may go unseen before its jobs are stopped.
+        max_run_seconds: seconds a run may train before it is stopped.
+        max_comparison_epochs: epochs a work job (a comparison) may train over all its runs.
     """
 
-    def __init__(self, max_running: int | None = None, keep_finished: int = KEEP_FINISHED,
-                 store: RunStore | None = None) -> None:
+    def __init__(self, max_running: int | None = None, keep_finished: int = limits.MAX_KEPT_JOBS,
+                 store: RunStore | None = None, *, max_active: int = limits.MAX_ACTIVE_PER_VISITOR,
+                 max_queued: int = limits.MAX_QUEUED_PER_VISITOR, grace_s: float = limits.DISCONNECT_GRACE_S,
+                 max_run_seconds: float = limits.MAX_RUN_SECONDS,
+                 max_comparison_epochs: int = limits.MAX_COMPARISON_EPOCHS) -> None:
         if max_running is not None and max_running < 1:
             raise ValueError(f"max_running = {max_running}: at least one job must be able to run")
         self.max_running = max_running or os.cpu_count() or 1
         # the cores shared out between the jobs that may run at once: more threads than cores make every
-        # run wait for the slowest thread at each operation (a run's own train.threads still wins)
+        # run wait for the slowest thread at each operation
         self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_running)
-        self.keep_finished = keep_finished
-        self.store = store
+        self.keep_finished, self.store = keep_finished, store
+        self.max_run_seconds, self.max_comparison_epochs = max_run_seconds, max_comparison_epochs
+        self.heartbeats = Heartbeats(grace_s)
+        self.created = time.time()  # runs this start marks interrupted have ``finished`` at or after it
+        self._janitor = Janitor(self.sweep, grace_s)
         if store is not None:
             store.mark_interrupted()  # runs a crashed server left "running"
         lock = threading.Lock()
@@ -137,61 +100,108 @@ class JobManager:
         self._work_ready = threading.Condition(lock)
         self._idle_workers = 0
         self._jobs: dict[str, _Job] = {}  # in submission order
-        self._queue: deque[str] = deque()
+        self._queue = Admission(max_active, max_queued)
         self._running: set[str] = set()
         self._ready: deque[_Job] = deque()  # started jobs a worker has not picked up yet
         self._workers: list[threading.Thread] = []
 
     def submit(self, config: ExperimentConfig, owner: str | None = None) -> str:
-        """Check the config, load its data and build the model now, then queue the run; returns the job id.
+        """Check the settings and queue the run (its data is loaded when it starts); returns the job id.
 
         With a store, the run is stored at once (``run_id(job)`` gives its id) under ``owner`` (the browser
-        session that started it).
+        that started it: its line in the queue, its limits, the pages that must keep being seen).
 
         Raises:
-            MTLError: the data or a setting is bad; nothing is queued.
+            MTLError: a setting is bad, or (VisitorLimitError) ``owner`` has as many runs waiting as it may.
         """
-        stop = threading.Event()
-        experiment = Experiment(config, stop.is_set)  # loads data and checks settings: user errors surface here
-        job = _Job(uuid.uuid4().hex[:12], experiment.config, experiment, stop)
-        if self.store is not None:
-            from mtl_core.runs import portable
+        job = _Job(uuid.uuid4().hex[:12], check(config), threading.Event(), owner=owner)
 
-            job.run_id = self.store.start_run(portable(experiment.config), owner=owner, source="dashboard")
-        with self._changed:
-            self._jobs[job.job_id] = job
-            self._queue.append(job.job_id)
-            self._start_queued()
-            self._forget_old()
+        def stored() -> None:
+            if self.store is not None:
+                from mtl_core.runs import portable
+
+                job.run_id = self.store.start_run(portable(job.config), owner=owner, source="dashboard")
+        self._enqueue(job, stored)
         return job.job_id
 
     def submit_work(self, work: Work, config: ExperimentConfig, total: int, *, owner: str | None = None,
                     group: GroupKind | None = None) -> str:
-        """Queue a longer piece of work (a comparison of many runs) under the same limit and queue as runs.
+        """Queue a longer piece of work (a comparison of many runs) under the same limits and queue as runs.
 
         ``work(should_stop, report)`` runs on a worker thread; ``report(done, total, label)`` updates the
         job's progress, ``should_stop()`` turns true once it is cancelled, and the dict it returns becomes
         the job's results (its ``status`` key, if any, the job's final status). ``config`` is what the
-        work is about (shown with the job); ``total`` the number of steps it will report.
+        work is about (shown with the job); ``total`` the number of runs of ``config.train.epochs`` it trains
+        (and reports): more than ``max_comparison_epochs`` epochs in all is refused with a ConfigError.
 
         With a store and ``group`` ("compare", "pareto" or "study"), the work is stored as a group of runs under
         ``owner``: ``work`` is then called with a third argument, ``on_run(method, results)``, to pass on to
         ``compare``, ``pareto`` or ``study`` (each run is stored as it ends), and the dict it returns is stored as
         the group's summary (``snapshot(job).group_id`` names the group).
         """
-        job = _Job(uuid.uuid4().hex[:12], config, None, threading.Event(), work=work, progress=(0, total, "queued"),
+        epochs = total * config.train.epochs
+        if epochs > self.max_comparison_epochs:
+            raise ConfigError(
+                f"this comparison would train {total:,} runs × {config.train.epochs:,} epochs = {epochs:,} epochs: "
+                f"{limit_text('MAX_COMPARISON_EPOCHS', self.max_comparison_epochs, 'epochs in one comparison')}. "
+                "Choose fewer strategies, seeds, Pareto points or epochs.")
+        job = _Job(uuid.uuid4().hex[:12], config, threading.Event(), work=work, progress=(0, total, "queued"),
                    owner=owner)
-        if self.store is not None and group is not None:
-            job.group_id = self.store.start_group(group, config, owner=owner, source="dashboard")
-        with self._changed:
-            self._jobs[job.job_id] = job
-            self._queue.append(job.job_id)
-            self._start_queued()
-            self._forget_old()
+
+        def stored() -> None:
+            if self.store is not None and group is not None:
+                job.group_id = self.store.start_group(group, config, owner=owner, source="dashboard")
+        self._enqueue(job, stored)
         return job.job_id
 
-    def cancel(self, job_id: str) -> bool:
+    def _enqueue(self, job: _Job, stored: Callable[[], None]) -> None:
+        """Admit the job to its owner's line (refused past the visitor's limit), store it, start what may start."""
+        with self._changed:
+            self._queue.admit(job.job_id, job.owner, self._training(job.owner))
+            self._jobs[job.job_id] = job
+        self.heartbeats.touch(job.owner)
+        if job.owner:
+            self._janitor.start()
+        try:
+            stored()
+        except BaseException:
+            with self._changed:
+                self._queue.remove(job.job_id)
+                del self._jobs[job.job_id]
+            raise
+        with self._changed:
+            self._start_queued()
+            self._forget_old()
+
+    def touch(self, owner: str | None) -> None:
+        """Note that ``owner``'s pages are still open (every page run and live-panel poll calls this)."""
+        self.heartbeats.touch(owner)
+
+    def owns_active(self, owner: str | None) -> bool:
+        """Whether ``owner`` has jobs queued or running."""
+        with self._changed:
+            return any(job.owner == owner and job.status in ACTIVE for job in self._jobs.values())
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Stop the active jobs of visitors unseen for longer than the grace; returns the ids stopped.
+
+        The janitor thread calls this regularly; ``now`` (``time.monotonic()`` by default) lets a test
+        look ahead.
+        """
+        stopped: list[str] = []
+        for owner in self.heartbeats.unseen(now):
+            with self._changed:
+                mine = [job_id for job_id, job in self._jobs.items() if job.owner == owner and job.status in ACTIVE]
+            for job_id in mine:
+                self.cancel(job_id, reason=self.heartbeats.reason())
+            stopped += mine
+            self.heartbeats.forget(owner)
+        return stopped
+
+    def cancel(self, job_id: str, reason: str | None = None) -> bool:
         """Stop a job: a queued one never starts; a running one ends before its next epoch, history kept.
+
+        ``reason`` (the manager's own cancels) is stored as why it stopped; by default, the user stopped it.
 
         Returns:
             True when the job was still queued or running.
@@ -200,12 +210,15 @@ class JobManager:
             job = self._get(job_id)
             if job.status == "queued":
                 self._queue.remove(job_id)
+                job.stop_reason = reason or "stopped before it started"
                 self._finish(job, "stopped")
                 if self.store is not None and job.run_id is not None:
-                    self.store.fail(job.run_id, "stopped before it started", status="stopped")
+                    self.store.fail(job.run_id, job.stop_reason, status="stopped")
                 if self.store is not None and job.group_id is not None:
-                    self.store.finish_group(job.group_id, {"status": "stopped", "notes": ["stopped before it started"]})
+                    self.store.finish_group(job.group_id, {"status": "stopped", "notes": [job.stop_reason]})
                 return True
+            if job.status == "running" and job.stop_reason is None:
+                job.stop_reason = reason
             job.stop.set()  # the trainer checks this before every epoch
             return job.status == "running"
 
@@ -248,7 +261,7 @@ class JobManager:
         """The job's place in the queue (1 = next to start), or None when it is not queued."""
         with self._changed:
             self._get(job_id)
-            return self._queue.index(job_id) + 1 if job_id in self._queue else None
+            return self._queue.position(job_id)
 
     def results(self, job_id: str) -> dict[str, Any] | None:
         """A copy of the results dict (as ``collect_results`` returns it) once the run has ended, else None."""
@@ -258,11 +271,18 @@ class JobManager:
     def weights(self, job_id: str) -> bytes | None:
         """The evaluated model's weights (a ``torch.save``d state_dict) once the run has ended, else None.
 
-        ``torch.load(io.BytesIO(data), weights_only=True)`` reads them back; for a run with
+        Read from the run's folder in the store (``checkpoints/best.pt``): None without a store, and for a
+        diverged run. ``torch.load(io.BytesIO(data), weights_only=True)`` reads them back; for a run with
         ``train.select`` they are the selected epoch's weights, as in ``run --run-dir``.
         """
+        from mtl_core.runs import CHECKPOINT_FILE
+
         with self._changed:
-            return self._get(job_id).weights
+            job = self._get(job_id)
+            if job.status in ACTIVE or self.store is None or job.run_id is None:
+                return None
+            path = self.store.run_dir(job.run_id) / CHECKPOINT_FILE
+        return path.read_bytes() if path.is_file() else None
 
     def run_id(self, job_id: str) -> str | None:
         """The job's run id in the manager's store (None without a store, and for work jobs)."""
@@ -284,8 +304,7 @@ class JobManager:
         with self._changed:
             job = self._get(job_id)
             return JobSnapshot(
-                job_id=job_id, status=job.status,
-                position=self._queue.index(job_id) + 1 if job_id in self._queue else None,
+                job_id=job_id, status=job.status, position=self._queue.position(job_id),
                 epochs=job.config.train.epochs, events=tuple(job.events),
                 results=copy.deepcopy(job.results), error=job.error,
                 started_at=job.started_at, ended_at=job.ended_at, progress=job.progress, run_id=job.run_id,
@@ -301,10 +320,14 @@ class JobManager:
                 f"and was forgotten (the last {self.keep_finished} finished jobs are kept). Start the run again."
             ) from None
 
+    def _training(self, owner: str | None) -> int:
+        """How many of ``owner``'s jobs are running. Caller holds the lock."""
+        return sum(self._jobs[job_id].owner == (owner or None) for job_id in self._running)
+
     def _start_queued(self) -> None:
-        """Start queued jobs while slots are free. Caller holds the lock."""
-        while self._queue and len(self._running) < self.max_running:
-            job = self._jobs[self._queue.popleft()]
+        """Start queued jobs (round robin over visitors) while slots are free. Caller holds the lock."""
+        while len(self._running) < self.max_running and (job_id := self._queue.next(self._training)) is not None:
+            job = self._jobs[job_id]
             job.status, job.started_at = "running", time.monotonic()
             self._running.add(job.job_id)
             self._ready.append(job)
@@ -327,7 +350,7 @@ class JobManager:
         ``SWITCH_INTERVAL_S`` once workers exist: a training step releases the interpreter lock at every
         tensor operation, and with the default 5 ms it waits that long for it whenever a page is drawn.
         """
-        torch.set_num_threads(self.threads_per_job)
+        pin_threads(self.threads_per_job)
         while True:
             with self._changed:
                 self._work_ready.wait_for(lambda: bool(self._ready))
@@ -340,22 +363,19 @@ class JobManager:
                     self._idle_workers += 1
 
     def _work(self, job: _Job) -> None:
-        """The worker thread: consume the run's events into the buffer (or do the work), then record how it ended."""
-        assert job.experiment is not None or job.work is not None, "a job runs once"
+        """The worker thread: build and train the run (or do the work), then record how it ended."""
         try:
-            if job.work is not None:
-                results = self._do_work(job, job.work)
-            else:
-                assert job.experiment is not None
-                results = self._train(job, job.experiment)
+            results = self._do_work(job, job.work) if job.work is not None else self._train(job)
         except MTLError as error:
             self._fail(job, str(error))
-        except Exception as error:  # a bug, not a user error: log it, and keep the page and the queue alive
-            logger.exception("training job %s failed", job.job_id)
-            self._fail(job, f"{type(error).__name__}: {error}")
+        except Exception as error:
+            if (memory := memory_message(error)) is not None:
+                self._fail(job, memory)
+            else:  # a bug, not a user error: log it, and keep the page and the queue alive
+                logger.exception("training job %s failed", job.job_id)
+                self._fail(job, f"{type(error).__name__}: {error}")
         else:
-            weights = state_bytes(job.experiment.model) if job.experiment is not None else None
-            self._end(job, results["status"], results=results, weights=weights)
+            self._end(job, results["status"], results=results)
 
     def _do_work(self, job: _Job, work: Work) -> dict[str, Any]:
         """Call a work job (with ``on_run`` when it is stored as a group) and store its summary."""
@@ -371,28 +391,12 @@ class JobManager:
             self.store.finish_group(job.group_id, results)
         return results
 
-    def _train(self, job: _Job, experiment: Experiment) -> dict[str, Any]:
-        """Consume the run's events into the buffer and, with a store, into the store and the run's folder."""
+    def _train(self, job: _Job) -> dict[str, Any]:
+        """Load the data, build the model and train, into the buffer and, with a store, the store and run folder."""
+        experiment = Experiment(job.config, stop_check(job, self.max_run_seconds))
         if self.store is None or job.run_id is None:
             return experiment.results(on_event=lambda event: self._record(job, event)).to_dict()
-        from mtl_core.runs import RunFolder
-
-        store, run_id = self.store, job.run_id
-        last = LastWeights(experiment.model, experiment.config.train.select)
-        with RunFolder(store.run_dir(run_id), experiment.config, experiment.dataset) as folder:
-            stored = store.recorder(run_id)
-
-            def handle(event: Event) -> None:
-                stored(event)
-                folder.update(event)
-                last.update(event)
-                self._record(job, event)
-            results: RunResults = experiment.results(on_event=handle)
-        folder.finish(results, experiment.model)
-        last.save(folder.folder, results.status)
-        store.finish(run_id, results, dataset_fingerprint=dataset_fingerprint(folder.folder))
-        store.add_artefacts(run_id)
-        return results.to_dict()
+        return train_stored(experiment, self.store, job.run_id, lambda event: self._record(job, event))
 
     def _fail(self, job: _Job, message: str) -> None:
         try:
@@ -415,9 +419,9 @@ class JobManager:
             self._changed.notify_all()
 
     def _end(self, job: _Job, status: JobStatus, results: dict[str, Any] | None = None,
-             error: str | None = None, weights: bytes | None = None) -> None:
+             error: str | None = None) -> None:
         with self._changed:
-            job.results, job.error, job.weights, job.work = results, error, weights, None
+            job.results, job.error, job.work = results, error, None
             self._running.discard(job.job_id)
             self._finish(job, status)
             self._start_queued()
@@ -425,7 +429,7 @@ class JobManager:
 
     def _finish(self, job: _Job, status: JobStatus) -> None:
         """Give the job its final status and wake its waiters. Caller holds the lock."""
-        job.status, job.ended_at, job.experiment = status, time.monotonic(), None
+        job.status, job.ended_at = status, time.monotonic()
         job.done.set()
         self._changed.notify_all()
 
@@ -436,19 +440,12 @@ class JobManager:
             del self._jobs[job_id]
 
 
-def state_bytes(model: torch.nn.Module) -> bytes:
-    """A model's state_dict on the CPU, serialised by ``torch.save``."""
-    buffer = io.BytesIO()
-    torch.save({name: value.detach().cpu() for name, value in model.state_dict().items()}, buffer)
-    return buffer.getvalue()
-
-
 _manager: JobManager | None = None
 _manager_lock = threading.Lock()
 
 
 def job_manager() -> JobManager:
-    """The process-wide JobManager (shared by every browser session); ``MTL_MAX_JOBS`` caps its concurrency.
+    """The process-wide JobManager (shared by every browser session), with the limits of ``mtl_core.limits``.
 
     Its runs are stored in ``RunStore(default_path())`` (``$MTL_DB``, ``$MTL_HOME``, ...) unless
     ``MTL_STORE=off`` or that file cannot be opened (logged).
@@ -456,8 +453,7 @@ def job_manager() -> JobManager:
     global _manager
     with _manager_lock:
         if _manager is None:
-            limit = os.environ.get("MTL_MAX_JOBS", "").strip()
-            _manager = JobManager(int(limit) if limit.isdigit() and int(limit) > 0 else None, store=_default_store())
+            _manager = JobManager(limits.MAX_JOBS, store=_default_store())
         return _manager
 
 
@@ -471,4 +467,3 @@ def _default_store() -> RunStore | None:
     except MTLError:
         logger.exception("the run store cannot be opened; runs will not be stored (set MTL_HOME or MTL_DB)")
         return None
-

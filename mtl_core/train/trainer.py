@@ -8,6 +8,7 @@ and one optimiser steps all their models, so each run's numbers are its separate
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,7 +57,7 @@ class Trainer:
     """
 
     def __init__(self, config: ExperimentConfig, dataset: MTLDataset,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool | str] | None = None) -> None:
         self.config, self.dataset = config, dataset
         self.should_stop = should_stop or (lambda: False)
         self.task_names = tuple(task.name for task in dataset.tasks)
@@ -218,7 +219,7 @@ class Lockstep:
     (``evaluate_models``). A run that diverges, stops early or ends leaves the others as they are.
     """
 
-    def __init__(self, trainers: Sequence[Trainer], should_stop: Callable[[], bool] | None = None) -> None:
+    def __init__(self, trainers: Sequence[Trainer], should_stop: Callable[[], bool | str] | None = None) -> None:
         self.trainers = list(trainers)
         first = self.trainers[0]
         self.config, self.dataset, self.device = first.config, first.dataset, first.device
@@ -246,8 +247,8 @@ class Lockstep:
         for epoch in range(1, epochs + 1):
             if not self.running:
                 return
-            if self.should_stop():
-                reason = f"stopped by the user before epoch {epoch}"
+            if stop := self.should_stop():  # a text says why (a time limit, a closed tab)
+                reason = stop if isinstance(stop, str) else f"stopped by the user before epoch {epoch}"
                 yield from self._end([(index, "stopped", reason, epoch - 1) for index in self.running], started)
                 return
             yield from self._epoch(train, epoch, started)
@@ -346,7 +347,8 @@ class Lockstep:
                                   metrics={"val": val_metrics, "test": test_metrics}, predictions=test_predictions)
 
 
-def train_together(trainers: Sequence[Trainer], should_stop: Callable[[], bool] | None = None) -> list[list[Event]]:
+def train_together(trainers: Sequence[Trainer],
+                   should_stop: Callable[[], bool | str] | None = None) -> list[list[Event]]:
     """Train runs that differ only in ``train.seed`` (see ``together_reason``) in one loop; each run's events.
 
     Every number is what each run's own ``run()`` gives; ``should_stop`` is asked before each epoch.
@@ -357,13 +359,31 @@ def train_together(trainers: Sequence[Trainer], should_stop: Callable[[], bool] 
     return histories
 
 
+_pinned = threading.local()  # ``threads``: the count a job manager set for the runs of this worker thread
+
+
+def pin_threads(threads: int) -> None:
+    """Set PyTorch's intra-op CPU threads to ``threads`` and make the runs trained on this thread keep them.
+
+    The count is process-wide (``torch.set_num_threads`` from one thread changes it for all), so runs
+    training at once on a server's worker threads would reset each other's ``train.threads``. A job manager
+    calls this once per worker with the cores shared out between its workers; ``cpu_threads`` then ignores
+    the runs' own values on those threads.
+    """
+    torch.set_num_threads(threads)
+    _pinned.threads = threads
+
+
 @contextmanager
 def cpu_threads(threads: int | None) -> Iterator[None]:
     """PyTorch's intra-op CPU threads set to ``threads`` (process-wide) while the block runs, then put back.
 
     A small model trains many times faster on one thread than on two when other jobs share the cores
-    (threads wait for each other at every operation); None leaves PyTorch's choice alone.
+    (threads wait for each other at every operation); None leaves PyTorch's choice alone, and so does a
+    thread whose count a job manager pinned (``pin_threads``).
     """
+    if getattr(_pinned, "threads", None) is not None:
+        threads = None
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)

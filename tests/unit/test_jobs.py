@@ -5,23 +5,25 @@ from __future__ import annotations
 import os
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from mtl_core import jobs
+from mtl_core import jobs, limits
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import MTLError, UnknownNameError
 from mtl_core.jobs import JobManager, UnknownJobError, job_manager
 from mtl_core.experiment import prepare
+from mtl_core.store import RunStore
 from mtl_core.train.evaluation import to_natural
 from mtl_core.train.events import EpochEnded, RunEnded, RunStarted
 from mtl_core.train.trainer import build_run_model
 
 TIMEOUT = 60.0  # seconds; a tiny diabetes run takes well under one
-LONG = 5000  # epochs: a run that only ends early because it is stopped
+LONG = limits.MAX_EPOCHS  # epochs: a run that only ends early because it is stopped
 
 
 def tiny(epochs: int = 3) -> ExperimentConfig:
@@ -149,7 +151,8 @@ def test_job_manager_is_one_object_per_process() -> None:
     assert job_manager() is job_manager()
 
 
-def test_the_evaluated_weights_can_be_downloaded_and_reproduce_the_test_predictions(manager: JobManager) -> None:
+def test_the_evaluated_weights_can_be_downloaded_and_reproduce_the_test_predictions(tmp_path: Path) -> None:
+    manager = JobManager(max_running=1, store=RunStore(tmp_path / "runs.db"))  # the weights are read from its folder
     job = manager.submit(tiny())
     assert finished(manager, job) == "completed"
     state = torch.load(io.BytesIO(manager.weights(job) or b""), weights_only=True)
