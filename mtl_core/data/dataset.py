@@ -10,13 +10,11 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from torch import Tensor
 
 from mtl_core.config import DataConfig
+from mtl_core.data.encoding import check_encoding, make_preprocessor
 from mtl_core.data.images import ImageNormalizer
 from mtl_core.data.labels import Labels, task_labels
 from mtl_core.errors import DataError
@@ -66,6 +64,7 @@ class MTLDataset:
     val: Split
     test: Split
     preprocessor: Preprocessor  # fitted on the train rows only
+    notes: tuple[str, ...] = ()  # warnings about the data, e.g. text columns whose rare categories were merged
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -91,6 +90,7 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
     check_columns(table, tasks, data, source)
     features = () if images is not None else feature_columns(table, tasks, data, label_columns)
     check_features(table, features, source)
+    notes = check_encoding(table[list(features)], len(table), source) if features else ()
     routed = data.task_id_column
     labels = {task.name: task_labels(table, task, source, routed_by=routed) for task in tasks if not task.quantile_bins}
     train_rows, val_rows, test_rows = split_rows(len(table), tasks, labels, data)
@@ -123,6 +123,7 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
         source=source, tasks=tasks, info=info, feature_columns=features,
         encoded_features=tuple(str(name) for name in preprocessor.get_feature_names_out()),
         train=tensors(train_rows), val=tensors(val_rows), test=tensors(test_rows), preprocessor=preprocessor,
+        notes=notes,
     )
 
 
@@ -271,23 +272,6 @@ def _split(
             continue  # a class too small to appear in both parts: try a coarser key
     kept, held = train_test_split(rows, test_size=fraction, random_state=seed)
     return np.asarray(kept), np.asarray(held)
-
-
-def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
-    """Median-impute and standardise numbers; impute and one-hot encode the rest (unfitted)."""
-    numeric = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c]) and features[c].dtype != bool]
-    other = [c for c in features.columns if c not in numeric]
-    return ColumnTransformer(
-        [
-            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric),
-            ("categorical", Pipeline([
-                ("impute", SimpleImputer(strategy="most_frequent")),
-                ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-            ]), other),
-        ],
-        sparse_threshold=0.0,
-        verbose_feature_names_out=False,
-    )
 
 
 def task_info(task: TaskSpec, labels: Labels, train_rows: np.ndarray) -> TaskInfo:
