@@ -22,6 +22,7 @@ from typing import Any, Literal, TextIO
 from typing import TYPE_CHECKING
 
 from mtl_core import catalogue
+from mtl_core.atomic import WriteError, failure
 from mtl_core.errors import MTLError
 from mtl_core.runs_cli import GroupRecording, add_runs_commands, add_store_arguments, open_store, train_stored
 
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "or DIR/results.json with --run-dir)")
     run.add_argument("--run-dir", metavar="DIR", help="also write DIR/checkpoints/best.pt, DIR/train.log and what "
                                                       "predict needs (DIR/config.toml, DIR/run.json)")
+    run.add_argument("--overwrite", action="store_true", help="replace the run in a non-empty --run-dir (the old "
+                                                              "run stays until the new one is complete)")
     run.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                      help="override a setting by its dotted key, e.g. strategy.name=equal tasks.0.loss=l1")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -118,6 +121,7 @@ def command_compare(args: argparse.Namespace) -> int:
     from mtl_core.config import load_config
 
     config = load_config(args.config, args.overrides)
+    check_out(comparison_out(args, "compare"))
     with _run_progress(args.quiet) as progress, _group(args, "compare", config) as group:
         summary = compare(config, args.seeds, args.strategies, args.metrics, on_progress=progress,
                           on_run=group.on_run if group else None)
@@ -133,6 +137,7 @@ def command_pareto(args: argparse.Namespace) -> int:
     from mtl_core.config import load_config
 
     config = load_config(args.config, args.overrides)
+    check_out(comparison_out(args, "pareto"))
     with _run_progress(args.quiet) as progress, _group(args, "pareto", config) as group:
         front = pareto(config, args.points, args.seeds, args.strategies, on_progress=progress,
                        on_run=group.on_run if group else None)
@@ -157,8 +162,7 @@ def _finish(args: argparse.Namespace, name: str, summary: dict[str, Any],
     """Write the JSON, print the text; exit 1 when a run diverged (it is reported and left out of the numbers)."""
     from mtl_core.runs import write_results
 
-    config_path = Path(args.config)
-    out = Path(args.out) if args.out else default_out(config_path.with_name(f"{config_path.stem}-{name}"))
+    out = comparison_out(args, name)
     write_results(out, summary)
     if not args.quiet:
         print(describe(summary), file=sys.stdout)
@@ -192,11 +196,16 @@ def command_run(args: argparse.Namespace) -> int:
     """Train, show progress on a terminal, write RESULTS.json (and the run folder), print the test metrics."""
     from mtl_core.config import load_config
     from mtl_core.experiment import Experiment
-    from mtl_core.runs import RESULTS_FILE, write_results
+    from mtl_core.runs import RESULTS_FILE, check_run_dir, write_results
 
-    experiment = Experiment(load_config(args.config, args.overrides))
-    run_id, results = train_stored(experiment, open_store(args), "cli", args.quiet, args.run_dir)
+    config = load_config(args.config, args.overrides)
     out = Path(args.out) if args.out else None if args.run_dir else default_out(Path(args.config))
+    if args.run_dir:  # both checked before anything trains: a run is not lost to a place it cannot be written
+        check_run_dir(args.run_dir, args.overwrite)
+    if out is not None:
+        check_out(out)
+    experiment = Experiment(config)
+    run_id, results = train_stored(experiment, open_store(args), "cli", args.quiet, args.run_dir)
     if out is not None:
         write_results(out, results)
     if not args.quiet:
@@ -222,12 +231,15 @@ def command_predict(args: argparse.Namespace) -> int:
     from mtl_core.predict import predict, read_inputs
     from mtl_core.runs import load_run
 
+    out = Path(args.out)
+    check_out(out)
     run = load_run(args.run_dir)
     ids, features = read_inputs(run, args.data, args.labels)
     table = pd.concat([ids, predict(run, features)], axis=1)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_frame(table, out)  # formula-like class names written as text (OWASP CSV Injection)
+    try:
+        write_frame(table, out)  # formula-like class names written as text (OWASP CSV Injection)
+    except OSError as error:
+        raise failure(out, error) from None
     print(f"{len(table)} predictions of {', '.join(run.dataset.info)}: {out}", file=sys.stdout)
     return EXIT_OK
 
@@ -237,6 +249,21 @@ def command_list(args: argparse.Namespace) -> int:
     for name in catalogue.NAMES[args.what]:
         print(name)
     return EXIT_OK
+
+
+def comparison_out(args: argparse.Namespace, name: str) -> Path:
+    """Where compare or pareto writes its JSON: ``--out``, else the results folder."""
+    config_path = Path(args.config)
+    return Path(args.out) if args.out else default_out(config_path.with_name(f"{config_path.stem}-{name}"))
+
+
+def check_out(out: Path) -> None:
+    """WriteError (exit 2, before anything runs) unless ``--out`` names a file that can be written."""
+    from mtl_core.atomic import check_writable, shown_path
+
+    if out.is_dir():
+        raise WriteError(f"--out {shown_path(out)} is a folder; give a file name")
+    check_writable(out.parent, "--out")
 
 
 def default_out(config_path: Path) -> Path:

@@ -9,6 +9,7 @@ code as the test split, so the test rows get back exactly the predictions stored
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from mtl_core.atomic import shown_path
 from mtl_core.data import Split, TaskInfo, encode_features, read_table
 from mtl_core.data.images import read_image
 from mtl_core.data.reader import decode, sniff_delimiter
@@ -23,6 +25,8 @@ from mtl_core.errors import DataError
 from mtl_core.limits import MAX_IMAGES
 from mtl_core.runs import LoadedRun
 from mtl_core.train.evaluation import split_outputs, to_natural
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 def predict(run: LoadedRun, features: Tensor) -> pd.DataFrame:
@@ -61,24 +65,68 @@ def read_inputs(run: LoadedRun, data: str | Path, labels: str | Path | None = No
 
     Table runs read a CSV/TSV/Parquet file with the training feature columns. Image runs read an
     image folder with a listing CSV (``labels``, default ``labels.csv``) naming the files in the
-    column ``data.image_column``, or a ``.npy`` array [N, C, H, W] of values in [0, 1].
+    column ``data.image_column``, or a ``.npy`` array [N, C, H, W] of values in [0, 1]. A DataError
+    never quotes the files read: a quoted part of its message found in them is replaced by '…'.
     """
     path = Path(data)
+    try:
+        return _read_inputs(run, path, labels)
+    except DataError as error:
+        listing = Path(labels) if labels is not None else path / "labels.csv"
+        raise DataError(unquoted(str(error), path, listing, path / str(listing))) from None
+
+
+def unquoted(message: str, *sources: Path) -> str:
+    """``message`` with each quoted part that occurs as a word in the first 64 KB of ``sources`` (or is long) made
+    '…', so a system file given as data is never quoted; names from the run's config stay."""
+    heads = [_head(source).decode("utf-8", "replace") for source in sources]
+    def replace(found: re.Match[str]) -> str:
+        inner = found.group(0)[1:-1]
+        word = re.compile(rf"(?<!\w){re.escape(inner)}(?!\w)")
+        hidden = len(inner) > 60 or (len(inner) > 2 and any(word.search(head) for head in heads))
+        return f"{found.group(0)[0]}…{found.group(0)[0]}" if hidden else found.group(0)
+    text = _QUOTED.sub(replace, message)
+    return text if len(text) <= 400 else text[:399] + "…"
+
+
+def _head(source: Path) -> bytes:
+    try:
+        with source.open("rb") as stream:
+            return stream.read(1 << 16)
+    except (OSError, ValueError):
+        return b""
+
+
+def _read_inputs(run: LoadedRun, path: Path, labels: str | Path | None) -> tuple[pd.DataFrame, Tensor]:
     if len(run.dataset.input_shape) != 3:
         table = read_table(path)
         return pd.DataFrame({"row": np.arange(len(table))}), encode_features(run.dataset, table=table)
     if path.is_file() and path.suffix.lower() == ".npy":
-        images = np.load(path, allow_pickle=False)
-        if images.ndim != 4 or tuple(images.shape[1:]) != run.dataset.input_shape:
-            raise DataError(f"{path.name} holds an array of shape {tuple(images.shape)}; this run takes images of "
-                            f"shape [N, {', '.join(map(str, run.dataset.input_shape))}]")
+        images = read_array(path, run.dataset.input_shape)
         ids = pd.DataFrame({"row": np.arange(len(images))})
     elif path.is_dir():
         ids, images = read_image_folder(run, path, labels)
     else:
-        raise DataError(f"{str(path)!r}: this run was trained on images; give an image folder with a listing CSV "
+        raise DataError(f"{shown_path(path)}: this run was trained on images; give an image folder with a listing CSV "
                         f"(--labels, default labels.csv) or a .npy array of shape [N, C, H, W]")
     return ids, encode_features(run.dataset, images=np.asarray(images, dtype=np.float32))
+
+
+def read_array(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The images of a ``.npy`` file [N, *shape]; DataError (one line) for a corrupt, pickled or misshapen one."""
+    try:
+        images = np.load(path, mmap_mode="r", allow_pickle=False)  # the header first: the shape is checked unread
+    except (OSError, ValueError, EOFError) as error:
+        raise DataError(f"{shown_path(path.name)} is not a .npy array of numbers ({type(error).__name__}): it is "
+                        f"corrupt, cut short or holds pickled objects. Save the images with numpy.save.") from None
+    if not isinstance(images, np.ndarray) or images.dtype.kind not in "biuf" or images.ndim != 4 \
+            or tuple(images.shape[1:]) != shape:
+        found = tuple(images.shape) if isinstance(images, np.ndarray) else type(images).__name__
+        raise DataError(f"{shown_path(path.name)} holds an array of shape {found}; this run takes numbers in "
+                        f"an array of shape [N, {', '.join(map(str, shape))}]")
+    if len(images) > MAX_IMAGES:
+        raise DataError(f"{shown_path(path.name)} holds {len(images):,} images; at most {MAX_IMAGES:,} are allowed")
+    return np.asarray(images)
 
 
 def read_image_folder(run: LoadedRun, folder: Path, labels: str | Path | None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -97,16 +145,16 @@ def read_image_folder(run: LoadedRun, folder: Path, labels: str | Path | None) -
 def read_listing(listing: Path, column: str) -> list[str]:
     """The file names in ``column`` of a listing CSV; unlike a labels table it may hold that column alone."""
     if not listing.is_file():
-        raise DataError(f"the image listing {str(listing)!r} does not exist; give it with --labels")
+        raise DataError(f"the image listing {shown_path(listing)} does not exist; give it with --labels")
     text = decode(listing.read_bytes(), listing.name)
     try:
         table = pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), dtype=str, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
-        raise DataError(f"{listing.name} cannot be read as a table: {error}") from None
+        raise DataError(f"{shown_path(listing.name)} cannot be read as a table ({type(error).__name__})") from None
     table.columns = [str(name).strip() for name in table.columns]
     if column not in table.columns:
-        raise DataError(f"data.image_column = {column!r}: {listing.name} has no such column. "
-                        f"Columns: {', '.join(table.columns)}")
+        raise DataError(f"data.image_column = {shown_path(column)}: {shown_path(listing.name)} has no such column "
+                        f"(it has {len(table.columns)}); the listing names each image file in that column")
     if len(table) > MAX_IMAGES:
         raise DataError(f"{listing.name} names {len(table)} images; at most {MAX_IMAGES} are allowed")
     return [name.strip() for name in table[column].fillna("").astype(str)]

@@ -5,6 +5,12 @@
     DIR/train.log            one block per epoch, as seed 003 printed them, written as the epochs end
     DIR/checkpoints/best.pt  the weights that were evaluated: a state_dict, ``torch.load(path, weights_only=True)``
     DIR/results.json         the RESULTS.json that ``run --out`` writes
+    DIR/manifest.json        written last: every file's size and SHA-256, and how the run ended
+
+The folder is written whole: the run is built in a hidden sibling (``.DIR.partial-<pid>``; its train.log
+follows the epochs there) and swapped in when complete, so a run killed at any moment leaves DIR as it was,
+the older complete run or none, never a mix. ``load_run`` refuses a folder whose files differ from its
+manifest (cut short, copied from another run) with one line, as it does a corrupt or pickled checkpoint.
 
 The preprocessing is not pickled. The split and the fitted preprocessor are a pure function of the
 config and the data, so ``load_run`` rebuilds them with the code that trained the run (``prepare``)
@@ -18,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, TextIO
@@ -26,62 +33,138 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mtl_core.atomic import check_writable, failure, shown_path, staging_folder, swap_in, write_text
 from mtl_core.config import ExperimentConfig, load_config
 from mtl_core.data import MTLDataset
 from mtl_core.errors import DataError
 from mtl_core.experiment import prepare
 from mtl_core.models import MTLModel
 from mtl_core.results import RunResults
+from mtl_core.store.checkpoints import CheckpointError, LastWeights, load_weights, save_weights
 from mtl_core.train import EpochEnded, Event, RunEnded, RunStarted
 from mtl_core.train.selection import Selection, watch_for
 from mtl_core.train.trainer import build_run_model
 
 CONFIG_FILE, RUN_FILE, LOG_FILE, RESULTS_FILE = "config.toml", "run.json", "train.log", "results.json"
-CHECKPOINT_FILE = "checkpoints/best.pt"
-RUN_FORMAT = 1
+CHECKPOINT_FILE, MANIFEST_FILE = "checkpoints/best.pt", "manifest.json"
+RUN_FORMAT = 2  # 2: the folder has a manifest.json, written last; 1: made before manifests (loaded without one)
 
 
 def write_results(path: Path, results: RunResults | dict[str, Any]) -> None:
-    """RESULTS.json (or a comparison's summary): indented, strict JSON (no NaN)."""
-    values = results.to_dict() if isinstance(results, RunResults) else results
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    """RESULTS.json (or a comparison's summary), written whole: indented strict JSON, a non-finite number as null.
+
+    When numbers were not finite (a run whose loss overflowed) the reason says how many were written as null.
+    """
+    values, nulled = finite(results.to_dict() if isinstance(results, RunResults) else results)
+    if nulled and isinstance(values, dict) and isinstance(values.get("reason"), str):
+        note = f"{nulled} non-finite number{'s' if nulled != 1 else ''} (nan or inf) written as null"
+        values["reason"] = f"{values['reason']}; {note}" if values["reason"] else note
+    write_text(path, json.dumps(values, indent=1, allow_nan=False) + "\n")
+
+
+def finite(value: Any) -> tuple[Any, int]:
+    """``value`` with every nan and ±inf float replaced by None, and how many were.
+
+    >>> finite({"a": [1.0, float("nan")], "b": {"c": float("inf")}, "d": "x"})
+    ({'a': [1.0, None], 'b': {'c': None}, 'd': 'x'}, 2)
+    """
+    if isinstance(value, float):
+        return (value, 0) if math.isfinite(value) else (None, 1)
+    if isinstance(value, dict):
+        pairs = [(key, *finite(item)) for key, item in value.items()]
+        return {key: item for key, item, _ in pairs}, sum(count for _, _, count in pairs)
+    if isinstance(value, (list, tuple)):
+        items = [finite(item) for item in value]
+        return [item for item, _ in items], sum(count for _, count in items)
+    return value, 0
+
+
+def check_run_dir(folder: str | Path, overwrite: bool) -> None:
+    """DataError (before anything trains) unless ``folder`` is new, empty, or a run folder and ``overwrite``."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"--run-dir {shown_path(path)} is a file; give a folder (it is created if missing)")
+    if path.is_dir() and any(path.iterdir()):
+        if not overwrite:
+            raise DataError(f"--run-dir {shown_path(path)} is not empty; give a new or empty folder, or add "
+                            f"--overwrite to replace the run in it (kept until the new run is complete)")
+        if not any((path / name).is_file() for name in (MANIFEST_FILE, RUN_FILE)):
+            raise DataError(f"--run-dir {shown_path(path)} holds files that are not a run's (no {RUN_FILE}); "
+                            f"--overwrite replaces only a run folder. Give a new or empty folder.")
+    check_writable(path.resolve().parent, "--run-dir")
 
 
 class RunFolder:
-    """Writes one run's folder: config and data summary first, train.log as events arrive, weights and results last.
+    """Writes one run's folder whole: built in a hidden sibling (``.<name>.partial-<pid>``) as the run goes, its
+    manifest written last, then swapped in for any older folder of that name.
 
-    Use as a context manager so train.log is closed however the run ends.
+    Config and data summary first, train.log as events arrive, weights, results and manifest.json last. A
+    run killed at any moment leaves the folder as it was (the older complete run, or none); one that raises
+    leaves it so too. Use as a context manager so train.log is closed however the run ends.
     """
 
     def __init__(self, folder: str | Path, config: ExperimentConfig, dataset: MTLDataset) -> None:
-        self.folder = Path(folder)
+        self.folder = Path(folder).resolve()
         if self.folder.exists() and not self.folder.is_dir():
-            raise DataError(f"--run-dir {str(self.folder)!r} is a file; give a folder (it is created if missing)")
-        (self.folder / CHECKPOINT_FILE).parent.mkdir(parents=True, exist_ok=True)
-        (self.folder / CONFIG_FILE).write_text(portable(config).to_toml(), encoding="utf-8")
+            raise DataError(f"--run-dir {shown_path(self.folder)} is a file; give a folder (it is created if missing)")
+        self.staging = staging_folder(self.folder)
+        (self.staging / CHECKPOINT_FILE).parent.mkdir()
+        write_text(self.staging / CONFIG_FILE, portable(config).to_toml())
         summary = {"format": RUN_FORMAT, "checkpoint": CHECKPOINT_FILE, "data": data_summary(dataset),
                    "torch": torch.__version__}
-        (self.folder / RUN_FILE).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-        self.log = RunLog((self.folder / LOG_FILE).open("w", encoding="utf-8"), config)
+        write_text(self.staging / RUN_FILE, json.dumps(summary, indent=1) + "\n")
+        self.log = RunLog((self.staging / LOG_FILE).open("w", encoding="utf-8"), config)
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None = None, error: BaseException | None = None,
+                 *_: object) -> None:
         self.log.stream.close()
+        if error is not None:  # the folder keeps what it held; the partial run goes
+            shutil.rmtree(self.staging, ignore_errors=True)
 
     def update(self, event: Event) -> None:
         """Pass an event to train.log."""
-        self.log.update(event)
+        try:
+            self.log.update(event)
+        except OSError as error:
+            raise failure(self.staging / LOG_FILE, error) from None
 
-    def finish(self, results: RunResults, model: MTLModel) -> None:
-        """Save the evaluated weights (none for a diverged run) and results.json."""
-        checkpoint = self.folder / CHECKPOINT_FILE
-        checkpoint.unlink(missing_ok=True)  # a diverged run leaves no weights, not an older run's
-        if results.status != "diverged":
-            torch.save({name: value.detach().cpu() for name, value in model.state_dict().items()}, checkpoint)
-        write_results(self.folder / RESULTS_FILE, results)
+    def finish(self, results: RunResults, model: MTLModel, last: LastWeights | None = None) -> None:
+        """Save the evaluated weights (none for a diverged run), the last epoch's (with ``last``), results.json and
+        the manifest, then swap the complete folder in."""
+        self.log.stream.close()
+        try:
+            if results.status != "diverged":
+                save_weights(self.staging / CHECKPOINT_FILE,
+                             {name: value.detach().cpu() for name, value in model.state_dict().items()})
+            if last is not None:
+                last.save(self.staging, results.status)
+            write_results(self.staging / RESULTS_FILE, results)
+            write_manifest(self.staging, results.status)
+            swap_in(self.staging, self.folder)
+        except BaseException:  # a full disk, Ctrl-C: the folder keeps what it held
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
+
+
+def write_manifest(folder: Path, status: str) -> None:
+    """manifest.json, written last: every file of the folder with its size and SHA-256, and how the run ended."""
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    entries = {path.relative_to(folder).as_posix(): {"bytes": path.stat().st_size, "sha256": digest(path)}
+               for path in files}
+    manifest = {"format": RUN_FORMAT, "status": status, "files": entries}
+    write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=1) + "\n")
+
+
+def digest(path: Path) -> str:
+    """The file's SHA-256, read in blocks."""
+    sha = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
 
 
 def portable(config: ExperimentConfig) -> ExperimentConfig:
@@ -200,18 +283,71 @@ class LoadedRun:
 
 
 def load_run(folder: str | Path) -> LoadedRun:
-    """Rebuild a run from its folder; DataError when a file is missing or the training data has changed."""
+    """Rebuild a run from its folder; DataError (one line) when a file is missing, cut short, from another run, or
+    the training data has changed."""
     root = Path(folder)
-    for name in (CONFIG_FILE, RUN_FILE, CHECKPOINT_FILE):
-        if not (root / name).is_file():
-            raise DataError(f"run folder {str(root)!r} has no {name}: the run diverged or has not finished, or this "
-                            f"is not a run folder (made by python -m mtl_core run CONFIG --run-dir {root})")
+    if not root.is_dir():
+        raise DataError(f"run folder {shown_path(root)} is not a folder; give the folder made by "
+                        f"python -m mtl_core run CONFIG --run-dir DIR")
+    check_complete(root)
     config, dataset = prepare(load_config(root / CONFIG_FILE))
-    stored = json.loads((root / RUN_FILE).read_text(encoding="utf-8"))
+    stored = read_json(root / RUN_FILE)
     if not same_summary(stored.get("data"), data_summary(dataset)):
-        raise DataError(f"run folder {str(root)!r}: the training data ({config.data.source}) is not what the run "
-                        f"trained on (its rows, values or task labels differ), so its preprocessing cannot be "
+        raise DataError(f"run folder {shown_path(root)}: the training data ({config.data.source}) is not what the "
+                        f"run trained on (its rows, values or task labels differ), so its preprocessing cannot be "
                         f"rebuilt. Restore that data, or train again.")
     model = build_run_model(config, dataset)
-    model.load_state_dict(torch.load(root / CHECKPOINT_FILE, map_location="cpu", weights_only=True))
+    try:
+        model.load_state_dict(load_weights(root / CHECKPOINT_FILE))
+    except RuntimeError:
+        raise CheckpointError(f"run folder {shown_path(root)}: {CHECKPOINT_FILE} does not fit the model its "
+                              f"config.toml builds (other names or shapes): the files are from different runs. "
+                              f"Train again.") from None
     return LoadedRun(root, config, dataset, model.eval())
+
+
+def check_complete(root: Path) -> None:
+    """DataError unless the folder holds a whole run: each file its manifest lists, byte for byte, and weights."""
+    for name in (CONFIG_FILE, RUN_FILE):
+        if not (root / name).is_file():
+            raise DataError(f"run folder {shown_path(root)} has no {name}: this is not a run folder (made by "
+                            f"python -m mtl_core run CONFIG --run-dir DIR), or it was written only in part")
+    manifest = read_manifest(root)
+    if manifest is not None and manifest.get("status") == "diverged":
+        raise DataError(f"run folder {shown_path(root)} holds a run that diverged: it has no weights to predict "
+                        f"with. Train again (a lower train.lr, or train.clip_grad_norm).")
+    for name, entry in (manifest or {}).get("files", {}).items():
+        path = root / str(name)
+        if not path.is_file() or not isinstance(entry, dict) or path.stat().st_size != entry.get("bytes") \
+                or digest(path) != entry.get("sha256"):
+            raise DataError(f"run folder {shown_path(root)} is not one whole run: {shown_path(name, 80)} is "
+                            f"missing, cut short or from another run (it differs from {MANIFEST_FILE}). Train again.")
+    if not (root / CHECKPOINT_FILE).is_file():
+        raise DataError(f"run folder {shown_path(root)} has no {CHECKPOINT_FILE}: the run diverged or has not "
+                        f"finished. Train again.")
+
+
+def read_manifest(root: Path) -> dict[str, Any] | None:
+    """The folder's manifest.json; None for a folder made before manifests (run.json format 1)."""
+    if (root / MANIFEST_FILE).is_file():
+        manifest = read_json(root / MANIFEST_FILE)
+        if isinstance(manifest.get("files"), dict):
+            return manifest
+    elif read_json(root / RUN_FILE).get("format") == 1:
+        return None
+    raise DataError(f"run folder {shown_path(root)} has no valid {MANIFEST_FILE}: the run was stopped while its "
+                    f"folder was written, or the folder was changed by hand. Train again.")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a run folder's file; DataError (naming the file, never quoting it) when it is not one."""
+    try:
+        values = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as error:
+        raise DataError(f"{shown_path(path)} cannot be read: {error.strerror or 'read error'}") from None
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        values = None
+    if not isinstance(values, dict):
+        raise DataError(f"{shown_path(path)} is not the JSON object a run folder holds: it is cut short or "
+                        f"corrupt. Train again.")
+    return values

@@ -278,8 +278,7 @@ class Recording:
     def finish(self, results: RunResults, model: Any) -> None:
         """Weights (best.pt, last.pt) and results.json into the folder; final metrics, predictions and the file list
         into the store."""
-        self.folder.finish(results, model)
-        self.last.save(self.folder.folder, results.status)
+        self.folder.finish(results, model, self.last)
         self.store.finish(self.run_id, results, dataset_fingerprint=dataset_fingerprint(self.folder.folder))
         self.store.add_artefacts(self.run_id)
 

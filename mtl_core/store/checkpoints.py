@@ -1,19 +1,59 @@
-"""The last epoch's weights of a run, saved beside the evaluated ones as ``checkpoints/last.pt``.
+"""Weights on disk: saving a state_dict whole, reading one back with one-line errors, and a run's last epoch's.
 
-With ``train.select`` the trainer evaluates (and ``best.pt`` holds) the selected epoch's weights, loaded
+``checkpoints/last.pt`` holds the last epoch's weights of a run, saved beside the evaluated ones. With
+``train.select`` the trainer evaluates (and ``best.pt`` holds) the selected epoch's weights, loaded
 back before the run ends; the last epoch's are copied here as each epoch ends, while the model holds
-them. Without it the evaluated weights are the last epoch's. PyTorch is imported only when a run is saved.
+them. Without it the evaluated weights are the last epoch's. PyTorch is imported only when a run is saved
+or loaded. A checkpoint is written to a temporary name and renamed over the old one (``mtl_core.atomic``),
+so a run killed while saving leaves the old file or the new one, never a truncated file.
 """
 
 from __future__ import annotations
 
+import pickle
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mtl_core.atomic import shown_path, write_with
+from mtl_core.errors import DataError
 
 if TYPE_CHECKING:
     from mtl_core.train.events import Event
 
 LAST_CHECKPOINT = "checkpoints/last.pt"
+
+
+class CheckpointError(DataError):
+    """A checkpoint file is truncated, corrupt, pickled code or not a state_dict of this run's model."""
+
+
+def save_weights(path: Path, state: dict[str, Any]) -> None:
+    """Write a state_dict to ``path`` whole (``torch.load(path, weights_only=True)`` reads it)."""
+    import torch
+
+    write_with(path, lambda stream: torch.save(state, stream))
+
+
+def load_weights(path: Path) -> dict[str, Any]:
+    """The state_dict in ``path``; CheckpointError (one line) when it cannot be read as plain weights."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as error:
+        raise CheckpointError(f"checkpoint {shown_path(path)} cannot be read: {error.strerror or 'read error'}") \
+            from None
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError, AttributeError, KeyError,
+            IndexError, UnicodeDecodeError, zipfile.BadZipFile, ImportError) as error:
+        raise CheckpointError(f"checkpoint {shown_path(path)} is not a readable set of weights "
+                              f"({type(error).__name__}): it is truncated, corrupt or holds pickled code. "
+                              f"Train the run again.") from None
+    if not isinstance(state, dict) or not all(isinstance(name, str) and isinstance(value, torch.Tensor)
+                                              for name, value in state.items()):
+        raise CheckpointError(f"checkpoint {shown_path(path)} holds no state_dict (names → tensors). "
+                              f"Train the run again.")
+    return state
 
 
 class LastWeights:
@@ -30,13 +70,10 @@ class LastWeights:
 
     def save(self, folder: Path, status: str) -> Path | None:
         """Write ``folder/checkpoints/last.pt`` (none for a diverged run: its last weights are not finite)."""
-        import torch
-
         path = folder / LAST_CHECKPOINT
         path.unlink(missing_ok=True)
         if status == "diverged":
             return None
         state = self.state or {name: value.detach().cpu() for name, value in self.model.state_dict().items()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, path)
+        save_weights(path, state)
         return path
