@@ -4,7 +4,7 @@ import streamlit as st
 
 import mtl_core
 from pages._entry import entering
-from pages._state import remember_owner, restore_link, show_link_warnings
+from pages._state import keep_alive, remember_owner, restore_link, show_link_warnings
 
 # an emoji favicon is drawn by the browser itself; a ":material/..." name would be fetched from a font server
 st.set_page_config(page_title="MTL Lab", page_icon="🧪", layout="wide")
@@ -22,6 +22,7 @@ restore_link()
 show_link_warnings()
 st.sidebar.caption(f"MTL Lab {mtl_core.__version__}: multi-task learning, interactively.")
 remember_owner()
+keep_alive()  # this browser's runs go on while one of its tabs is open, and stop once all are closed
 with entering():
     try:
         navigation.run()

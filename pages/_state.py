@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,10 @@ COMPARE = "compare"  # dict: the comparison's own settings (ComparisonSettings),
 LIVE_ROWS = "live_rows"  # (str, viz.EpochRows): the current job's epoch rows, converted once each while it runs
 OWNER = "owner"  # str: this browser's id in the run store (its runs are its own), kept in a cookie
 STORED_RUN = "stored_run"  # str: the stored run the Train page shows when no job of this session is current
-KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE, LIVE_ROWS, OWNER, STORED_RUN)
+JOB_RUN = "job_run"  # str: the run id in the store of the Train page's job (what a restarted server still knows)
+RESTART_SHOWN = "restart_shown"  # bool: this session was told once that a restart stopped its browser's run
+KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE, LIVE_ROWS, OWNER, STORED_RUN, JOB_RUN,
+        RESTART_SHOWN)
 
 OWNER_COOKIE = "mtl_owner"
 OWNER_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -87,14 +91,40 @@ def start_job(config: ExperimentConfig) -> bool:
     from mtl_core.errors import MTLError
     from mtl_core.jobs import job_manager  # here: the jobs load PyTorch, which the Home page does without
 
-    try:
-        with st.spinner("Loading the data and building the model…"):
-            set_job_id(job_manager().submit(config, owner=owner_id()))
-            st.session_state[STORED_RUN] = None
+    try:  # the settings are checked now; the data is loaded when the run starts (it may wait in the queue)
+        manager = job_manager()
+        set_job_id(manager.submit(config, owner=owner_id()))
+        st.session_state[JOB_RUN] = manager.run_id(str(job_id()))
+        st.session_state[STORED_RUN] = None
     except MTLError as error:
         st.error(message(error))
         return False
     return True
+
+
+def heartbeat() -> bool:
+    """Tell the job manager this browser's pages are still open; True when it has runs queued or training.
+
+    Every script run and every poll of a live panel calls this: a browser unseen for longer than
+    ``DISCONNECT_GRACE_S`` (its tabs closed) has its runs stopped. Without the jobs module loaded there
+    are no jobs, and nothing is loaded for this (the Home page does without PyTorch).
+    """
+    jobs = sys.modules.get("mtl_core.jobs")
+    if jobs is None:
+        return False
+    manager = jobs.job_manager()
+    manager.touch(owner_id())
+    return bool(manager.owns_active(owner_id()))
+
+
+def keep_alive() -> None:
+    """While this browser has runs queued or training, a silent fragment touches the heartbeat every few seconds,
+    so a tab left open on any page (no live panel polling) keeps its runs."""
+    from mtl_core.limits import DISCONNECT_GRACE_S
+
+    if heartbeat():
+        with st.sidebar:
+            st.fragment(run_every=max(1.0, min(15.0, DISCONNECT_GRACE_S / 4)))(heartbeat)()
 
 
 def live_rows(current: str, events: Sequence[Any]) -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from mtl_core.store import StoredRun
 from mtl_core.safe_text import message, plain
 from pages._run_views import key_metric_text, run_figures, run_store, when
 from pages._state import (
-    STORED_RUN, current_config, job_id, live_rows, owner_id, set_config, set_job_id, start_job, sync_link,
+    JOB_RUN, RESTART_SHOWN, STORED_RUN, current_config, heartbeat, job_id, live_rows, owner_id, set_config,
+    set_job_id, start_job, sync_link,
 )
 from pages._train_views import live_charts, progress_line, results_section, share_box
 from pages._widgets import model_settings, strategy_picker, training_settings
@@ -48,15 +49,37 @@ def snapshot_of(current: str | None) -> JobSnapshot | None:
         return None
     try:
         return job_manager().snapshot(current)
-    except MTLError as error:  # the job was forgotten: say so once, and show no job from now on
-        st.error(message(error))
+    except MTLError as error:  # the job was forgotten, or the server restarted: say so once, show no job from now on
         set_job_id(None)
+        if not restarted(st.session_state.get(JOB_RUN)):
+            st.error(message(error))
         return None
+
+
+RESTARTED = "The server restarted: your run was stopped; it is kept under **Runs** as interrupted."
+
+
+def restarted(run_id: str | None = None) -> bool:
+    """Say once that this server's start stopped this browser's run (``run_id``, else its newest run), and show
+    that stored run; False when no run of this browser was stopped so."""
+    store = run_store()
+    if store is None or (run_id is None and st.session_state.get(RESTART_SHOWN)):
+        return False
+    st.session_state[RESTART_SHOWN] = True  # looked once: a fresh session's newest run is read no more
+    run = store.summary(run_id) if run_id else next(iter(store.list_runs(owner=owner_id(), limit=1)), None)
+    if run is None or run.status != "interrupted" or (run.finished or 0) < job_manager().created - 1:
+        return False
+    st.session_state[STORED_RUN] = run.id
+    st.warning(RESTARTED, icon=":material/restart_alt:")
+    return True
 
 
 def live_panel(polling: bool) -> None:
     """The current job: status, curves while it runs, the evaluation once it has ended."""
+    heartbeat()  # each poll: this tab is still open, its run goes on
     snapshot = snapshot_of(job_id())
+    if snapshot is None and st.session_state.get(STORED_RUN) is None:
+        restarted()  # a tab reconnected to a restarted server: its run was interrupted
     if snapshot is None and (stored := stored_run()) is not None:
         st.markdown(f"Stored run **{stored.id}** ({stored.status}, {stored.summary.epochs_run} epochs, "
                     f"{when(stored.summary.created)} UTC): press **Start** to train these settings again.")
