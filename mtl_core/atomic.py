@@ -67,7 +67,7 @@ def replacing(path: str | Path) -> Iterator[IO[bytes]]:
     sync_folder(target.parent)
 
 
-def write_bytes(path: str | Path, data: bytes) -> None:
+def write_bytes(path: str | Path, data: bytes | memoryview) -> None:
     """Write ``data`` to ``path`` whole (see ``replacing``)."""
     with replacing(path) as stream:
         stream.write(data)

@@ -10,12 +10,13 @@ so a run killed while saving leaves the old file or the new one, never a truncat
 
 from __future__ import annotations
 
+import io
 import pickle
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mtl_core.atomic import shown_path, write_with
+from mtl_core.atomic import shown_path, write_bytes
 from mtl_core.errors import DataError
 
 if TYPE_CHECKING:
@@ -29,10 +30,16 @@ class CheckpointError(DataError):
 
 
 def save_weights(path: Path, state: dict[str, Any]) -> None:
-    """Write a state_dict to ``path`` whole (``torch.load(path, weights_only=True)`` reads it)."""
+    """Write a state_dict to ``path`` whole (``torch.load(path, weights_only=True)`` reads it).
+
+    Serialised in memory first (at most MAX_PARAMETERS × 4 bytes): PyTorch's own writer turns a full disk
+    into a RuntimeError, where a plain write gives the OSError that names the cause.
+    """
     import torch
 
-    write_with(path, lambda stream: torch.save(state, stream))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_bytes(path, buffer.getbuffer())
 
 
 def load_weights(path: Path) -> dict[str, Any]:
