@@ -11,6 +11,7 @@ anything is decoded.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from mtl_core.safe_text import shorten
 MAX_TABLE_MB = 4 * MAX_UPLOAD_MB
 TABLE_BUDGET = f"at most {MAX_TABLE_MB:,} MB of values once decompressed (4 × MTL_MAX_UPLOAD_MB)"
 BATCH_ROWS = 65_536
+TEXT_BATCH_ROWS = 1_048_576  # dictionary-encoded text costs 4 bytes a row until decoded
 _TEXT = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
 _FLAT = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_temporal,
          pa.types.is_decimal, pa.types.is_null, *_TEXT)
@@ -36,12 +38,13 @@ def read_parquet(source: Path | io.BytesIO, label: str) -> pd.DataFrame:
     """The table of a Parquet file; raises DataError naming the limit it passes, checked before the data is read."""
     footer = open_parquet(source, label)
     check_footer(footer, label)
-    text = [field.name for field in footer.schema_arrow if is_text(field.type)]
-    table = read_batches(open_parquet(source, label, text), label)
+    encoded = [field.name for field in footer.schema_arrow if is_text(field.type)]
+    texts = [field.name for field in footer.schema_arrow if is_text(field.type) or pa.types.is_dictionary(field.type)]
+    if texts:  # a first pass over the text columns, kept dictionary-encoded: their decoded size is known first
+        for _ in read_batches(open_parquet(source, label, encoded), label, texts, TEXT_BATCH_ROWS):
+            pass
+    table = pa.Table.from_batches(list(read_batches(footer, label)), schema=footer.schema_arrow)
     try:
-        for name in text:  # back to plain text columns, now that their decoded size is known to fit
-            index = table.schema.get_field_index(name)
-            table = table.set_column(index, name, decoded(table.column(index)))
         return table.to_pandas()
     except (pa.ArrowException, ValueError, TypeError, OverflowError) as error:
         raise DataError(f"{label} cannot be read as Parquet: {one_line(error)}") from None
@@ -83,18 +86,18 @@ def check_footer(parquet: pq.ParquetFile, label: str) -> None:
                             f"takes numbers, text, true/false and dates. Flatten or drop the column.")
 
 
-def read_batches(parquet: pq.ParquetFile, label: str) -> pa.Table:
+def read_batches(parquet: pq.ParquetFile, label: str, columns: list[str] | None = None,
+                 batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """All rows, batch by batch, refused as soon as their decoded size passes the budget or the rows their limit."""
-    batches, used, rows = [], 0, 0
+    used, rows = 0, 0
     try:
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, use_threads=False):
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
             used, rows = used + decoded_bytes(batch), rows + batch.num_rows
             if used > MAX_TABLE_MB * 2**20:
                 raise DataError(f"{label} holds more than {MAX_TABLE_MB:,} MB of values once decoded; {TABLE_BUDGET}.")
             if rows > MAX_ROWS:
-                raise DataError(f"{label} has more than {MAX_ROWS:,} rows; {describe('MAX_ROWS')}.")
-            batches.append(batch)
-        return pa.Table.from_batches(batches, schema=parquet.schema_arrow if not batches else None)
+                raise DataError(f"{label} has more than {MAX_ROWS} rows; {describe('MAX_ROWS')}.")
+            yield batch
     except DataError:
         raise
     except (pa.ArrowException, OSError, ValueError, TypeError, OverflowError, IndexError) as error:
@@ -108,21 +111,13 @@ def decoded_bytes(batch: pa.RecordBatch) -> int:
         if isinstance(column, pa.DictionaryArray):
             dictionary = column.dictionary
             if any(test(dictionary.type) for test in _TEXT):
-                lengths = pc.binary_length(dictionary.cast(pa.large_string()))
+                lengths = pc.binary_length(dictionary)  # once per batch: the dictionary is shared, not copied
                 total += int(pc.sum(lengths.take(column.indices)).as_py() or 0) + 8 * len(column)
                 continue
             total += 8 * len(column)
         else:
             total += column.nbytes
     return total
-
-
-def decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A dictionary-encoded text column as plain text."""
-    if not pa.types.is_dictionary(column.type):
-        return column
-    value_type = column.type.value_type
-    return pa.chunked_array([chunk.dictionary_decode() for chunk in column.chunks], type=value_type)
 
 
 def is_text(kind: pa.DataType) -> bool:
