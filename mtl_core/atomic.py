@@ -47,7 +47,10 @@ def failure(path: str | Path, error: OSError, doing: str = "write") -> WriteErro
 @contextlib.contextmanager
 def replacing(path: str | Path) -> Iterator[IO[bytes]]:
     """A binary file that becomes ``path`` (flushed, fsynced, renamed over it) when the block ends without error."""
-    target = Path(path)
+    target = Path(os.path.realpath(path))  # a symbolic link's target is written, the link kept
+    if target.exists() and not target.is_file():
+        raise WriteError(f"cannot write {shown_path(path)}: it is a folder or a device, not a file. "
+                         f"Give a file name.")
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

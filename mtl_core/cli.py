@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, NoReturn, TextIO
 
 from typing import TYPE_CHECKING
 
@@ -44,9 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit 2), naming the help to read, values cut."""
+
+    def error(self, message: str) -> NoReturn:
+        text = " ".join(message.split())
+        text = text if len(text) <= 300 else text[:299] + "…"
+        self.exit(EXIT_USER_ERROR, f"error: {text} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with the ``run``, ``predict``, ``list``, ``compare``, ``pareto`` and ``runs`` commands."""
-    parser = argparse.ArgumentParser(prog="python -m mtl_core", description="MTL Lab: multi-task learning, headless.")
+    parser = OneLineParser(prog="python -m mtl_core", description="MTL Lab: multi-task learning, headless.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="train one experiment from a TOML, YAML or JSON config")
     run.add_argument("config", help="path of the config file")
@@ -263,6 +272,8 @@ def check_out(out: Path) -> None:
 
     if out.is_dir():
         raise WriteError(f"--out {shown_path(out)} is a folder; give a file name")
+    if out.exists() and not out.is_file():
+        raise WriteError(f"--out {shown_path(out)} is a device or a pipe, not a file; give a file name")
     check_writable(out.parent, "--out")
 
 

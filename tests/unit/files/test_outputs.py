@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,31 @@ def test_an_out_that_cannot_be_written_exits_2_before_training(tmp_path: Path,
 @pytest.mark.usefixtures("no_training")
 def test_an_out_that_is_a_folder_exits_2_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "is a folder" in one_line_error(main(["run", str(DIABETES_TOML), "--out", str(tmp_path), *FAST]), capsys)
+
+
+@pytest.mark.usefixtures("no_training")
+def test_an_out_that_is_a_pipe_or_device_is_refused_not_replaced(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    assert "not a file" in one_line_error(main(["run", str(DIABETES_TOML), "--out", str(pipe), *FAST]), capsys)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_an_out_that_is_a_link_writes_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    (tmp_path / "target.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "link.json").symlink_to(tmp_path / "target.json")
+    write_results(tmp_path / "link.json", {"status": "completed", "reason": "", "value": 1.5})
+    assert (tmp_path / "link.json").is_symlink()
+    assert json.loads((tmp_path / "target.json").read_text(encoding="utf-8"))["value"] == 1.5
+
+
+@pytest.mark.parametrize("argv", [["list", "colours"], ["train"], [], ["run"], ["compare", "x.toml", "--seeds", "x" * 999]])
+def test_an_argument_error_is_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and len(err.strip().splitlines()) == 1 and "--help" in err
 
 
 @pytest.mark.usefixtures("no_training")
