@@ -20,9 +20,9 @@ from torch import Tensor
 from mtl_core.atomic import shown_path
 from mtl_core.data import Split, TaskInfo, encode_features, read_table
 from mtl_core.data.images import read_image
-from mtl_core.data.reader import decode, sniff_delimiter
+from mtl_core.data.reader import check_size, decode, sniff_delimiter
 from mtl_core.errors import DataError
-from mtl_core.limits import MAX_IMAGES
+from mtl_core.limits import MAX_IMAGES, describe
 from mtl_core.runs import LoadedRun
 from mtl_core.train.evaluation import split_outputs, to_natural
 
@@ -146,9 +146,11 @@ def read_listing(listing: Path, column: str) -> list[str]:
     """The file names in ``column`` of a listing CSV; unlike a labels table it may hold that column alone."""
     if not listing.is_file():
         raise DataError(f"the image listing {shown_path(listing)} does not exist; give it with --labels")
+    check_size(listing.stat().st_size, shown_path(listing.name))
     text = decode(listing.read_bytes(), listing.name)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), dtype=str, index_col=False)
+    try:  # one row past the limit is enough to refuse the listing: the rest is never parsed
+        table = pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), dtype=str, index_col=False,
+                            nrows=MAX_IMAGES + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         raise DataError(f"{shown_path(listing.name)} cannot be read as a table ({type(error).__name__})") from None
     table.columns = [str(name).strip() for name in table.columns]
@@ -156,5 +158,5 @@ def read_listing(listing: Path, column: str) -> list[str]:
         raise DataError(f"data.image_column = {shown_path(column)}: {shown_path(listing.name)} has no such column "
                         f"(it has {len(table.columns)}); the listing names each image file in that column")
     if len(table) > MAX_IMAGES:
-        raise DataError(f"{listing.name} names {len(table)} images; at most {MAX_IMAGES} are allowed")
+        raise DataError(f"{shown_path(listing.name)} names more than {MAX_IMAGES} images; {describe('MAX_IMAGES')}")
     return [name.strip() for name in table[column].fillna("").astype(str)]

@@ -110,3 +110,14 @@ def test_error_messages_cut_long_names_and_never_quote_the_files_contents() -> N
     with pytest.raises(DataError) as caught:
         read_table(f"{secret}\n1\n2\n".encode(), "n" * 1000 + ".csv")
     assert secret not in str(caught.value) and "n" * 300 not in str(caught.value) and len(str(caught.value)) < 600
+
+
+def test_an_image_listing_past_max_images_is_refused_without_parsing_the_rest(monkeypatch: pytest.MonkeyPatch,
+                                                                             tmp_path: Path) -> None:
+    from mtl_core import predict
+
+    monkeypatch.setattr(predict, "MAX_IMAGES", 5)
+    listing = tmp_path / "labels.csv"
+    listing.write_text("file\n" + "".join(f"{index}.png\n" for index in range(10)) + "a,b,c,\"\n", encoding="utf-8")
+    with pytest.raises(DataError, match="more than 5 images.*MTL_MAX_IMAGES"):
+        predict.read_listing(listing, "file")
