@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from mtl_core.atomic import failure
+from mtl_core.errors import MTLError
 from mtl_core.store import FORMATS, STATUSES, RunStore, RunSummary, StoredRun, dataset_fingerprint
 from mtl_core.store.checkpoints import LastWeights
 
@@ -182,7 +184,12 @@ def epoch_lines(history: list[dict[str, Any]]) -> list[str]:
 def command_export(args: argparse.Namespace) -> int:
     """Write the run as json (a file) or csv (a folder)."""
     out = Path(args.out) if args.out else Path(f"{args.id}.json" if args.format == "json" else args.id)
-    written = existing_store(args).export(args.id, args.format, out)
+    try:
+        written = existing_store(args).export(args.id, args.format, out)
+    except OSError as error:  # no permission, a full disk, a file where the folder should be
+        if isinstance(error, MTLError):
+            raise
+        raise failure(out, error) from None
     print(f"run {args.id} exported as {args.format}: {written}")
     return EXIT_OK
 

@@ -140,3 +140,19 @@ def test_a_diverged_run_folder_is_whole_and_predict_refuses_it_in_one_line(
     assert code == 1 and results["status"] == "diverged" and not (folder / "checkpoints" / "best.pt").exists()
     capsys.readouterr()
     assert "diverged" in one_line_error(main(["predict", str(folder), str(DIABETES_TOML)]), capsys)
+
+
+def test_an_export_that_cannot_be_written_exits_2_with_one_line(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from mtl_core.config import ExperimentConfig
+    from mtl_core.store import RunStore
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    run_id = store.start_run(ExperimentConfig.from_dict({"data": {"dataset": "diabetes"}}))
+    store.close()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for fmt in ("json", "csv"):
+        code = main(["runs", "export", run_id, "--db", str(tmp_path / "runs.sqlite"), "--format", fmt,
+                     "--out", str(blocker / "sub" / "r")])
+        assert "a-file" in one_line_error(code, capsys)
