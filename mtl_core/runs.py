@@ -47,6 +47,7 @@ from mtl_core.train.trainer import build_run_model
 
 CONFIG_FILE, RUN_FILE, LOG_FILE, RESULTS_FILE = "config.toml", "run.json", "train.log", "results.json"
 CHECKPOINT_FILE, MANIFEST_FILE = "checkpoints/best.pt", "manifest.json"
+MAX_JSON_BYTES = 50_000_000  # run.json and manifest.json are a few KB; results.json is not read back here
 RUN_FORMAT = 2  # 2: the folder has a manifest.json, written last; 1: made before manifests (loaded without one)
 
 
@@ -318,8 +319,9 @@ def check_complete(root: Path) -> None:
                         f"with. Train again (a lower train.lr, or train.clip_grad_norm).")
     for name, entry in (manifest or {}).get("files", {}).items():
         path = root / str(name)
-        if not path.is_file() or not isinstance(entry, dict) or path.stat().st_size != entry.get("bytes") \
-                or digest(path) != entry.get("sha256"):
+        inside = not Path(str(name)).is_absolute() and ".." not in Path(str(name)).parts
+        if not inside or not path.is_file() or not isinstance(entry, dict) \
+                or path.stat().st_size != entry.get("bytes") or digest(path) != entry.get("sha256"):
             raise DataError(f"run folder {shown_path(root)} is not one whole run: {shown_path(name, 80)} is "
                             f"missing, cut short or from another run (it differs from {MANIFEST_FILE}). Train again.")
     if not (root / CHECKPOINT_FILE).is_file():
@@ -342,6 +344,9 @@ def read_manifest(root: Path) -> dict[str, Any] | None:
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from a run folder's file; DataError (naming the file, never quoting it) when it is not one."""
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise DataError(f"{shown_path(path)} is larger than {MAX_JSON_BYTES:,} bytes: this is not a run folder's "
+                            f"file. Train again.")
         values = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as error:
         raise DataError(f"{shown_path(path)} cannot be read: {error.strerror or 'read error'}") from None

@@ -131,3 +131,13 @@ def test_an_image_listing_without_the_column_does_not_quote_its_header(tmp_path:
     with pytest.raises(DataError) as raised:
         read_listing(listing, "file")
     assert SECRET not in str(raised.value) and "has no such column" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["/dev/zero", "../outside.txt"])
+def test_a_manifest_naming_a_file_outside_the_folder_is_refused(copy: Path, name: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (copy.parent / "outside.txt").write_text("x", encoding="utf-8")
+    manifest = json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest["files"][name] = {"bytes": 1, "sha256": "0" * 64}
+    (copy / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    assert "another run" in refused(copy, capsys)
