@@ -156,3 +156,15 @@ def test_an_export_that_cannot_be_written_exits_2_with_one_line(tmp_path: Path,
         code = main(["runs", "export", run_id, "--db", str(tmp_path / "runs.sqlite"), "--format", fmt,
                      "--out", str(blocker / "sub" / "r")])
         assert "a-file" in one_line_error(code, capsys)
+
+
+@pytest.mark.parametrize("command", ["compare", "pareto"])
+def test_a_comparison_out_that_cannot_be_written_exits_2_before_any_run(
+        command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the comparison started before its output was checked")
+    monkeypatch.setattr(f"mtl_core.compare.{command}", refuse)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    code = main([command, str(DIABETES_TOML), "--no-store", "--quiet", "--out", str(blocker / "c.json")])
+    assert "--out" in one_line_error(code, capsys)
