@@ -24,8 +24,11 @@ positive. The shift moves no gradient.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeAlias
 
 import torch
@@ -165,19 +168,42 @@ def toy_strategies(kind: str | None = None) -> list[str]:
 
 
 def race(strategies: Sequence[str] | Mapping[str, Mapping[str, Any]], starts: Sequence[Sequence[float]] = PAPER_STARTS,
-         steps: int = STEPS, lr: float = LR, thin: int = POINTS) -> dict[str, list[Trajectory]]:
+         steps: int = STEPS, lr: float = LR, thin: int = POINTS, workers: int = 1) -> dict[str, list[Trajectory]]:
     """Each strategy's trajectory from each start: ``steps`` Adam steps (lr ``lr``), thinned to ≤ ``thin`` points.
 
     ``strategies`` names them, or maps each name to its hyper-parameters, given over the toy's defaults
     (``TOY_HPARAMS``: CAGrad with c = 0.5, the paper's setting). A fresh strategy per start, as a new run.
-    Raises ConfigError (UnknownNameError for a name) before anything runs.
+    ``workers`` > 1 runs each (strategy, start) in its own process, that many at a time, with the same
+    numbers: every start's run is its own either way. Raises ConfigError (UnknownNameError for a name)
+    before anything runs.
     """
     chosen = dict(strategies) if isinstance(strategies, Mapping) else {name: {} for name in strategies}
     points = _checked(chosen, starts, steps, lr, thin)
     settings = {name: {**TOY_HPARAMS.get(name, {}), **hparams} for name, hparams in chosen.items()}
     for name, hparams in settings.items():  # every setting checked before the first (long) run
         create(name, **hparams)
+    if workers > 1:
+        return _in_processes(settings, points, partial(_run_one, steps=steps, lr=lr, thin=thin), workers)
     return {name: _run(name, hparams, points, steps, lr, thin) for name, hparams in settings.items()}
+
+
+def _in_processes(settings: Mapping[str, Mapping[str, Any]], points: list[Point],
+                  run_one: Callable[[tuple[str, Mapping[str, Any], Point]], Trajectory],
+                  workers: int) -> dict[str, list[Trajectory]]:
+    """One job per (strategy, start) in a pool of ``workers`` fresh processes (spawned: no state is inherited)."""
+    jobs = [(name, hparams, point) for name, hparams in settings.items() for point in points]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+        done = list(pool.map(run_one, jobs))
+    result: dict[str, list[Trajectory]] = {name: [] for name in settings}
+    for (name, _, _), trajectory in zip(jobs, done, strict=True):
+        result[name].append(trajectory)
+    return result
+
+
+def _run_one(job: tuple[str, Mapping[str, Any], Point], steps: int, lr: float, thin: int) -> Trajectory:
+    name, hparams, point = job
+    return _run(name, hparams, [point], steps, lr, thin)[0]
 
 
 def _checked(chosen: Mapping[str, Mapping[str, Any]], starts: Sequence[Sequence[float]], steps: int, lr: float,
@@ -191,8 +217,8 @@ def _checked(chosen: Mapping[str, Mapping[str, Any]], starts: Sequence[Sequence[
             raise ConfigError(f"strategy.space = {hparams['space']!r}: the toy has no shared representation, only "
                               "its two parameters; use space = 'parameters'")
     if steps < 0 or not lr > 0 or not math.isfinite(lr) or thin < 2:
-        raise ConfigError(f"toy: steps = {steps}, lr = {lr}, thin = {thin}; expected steps ≥ 0, a finite lr > 0 and "
-                          "thin ≥ 2 (points kept per trajectory)")
+        raise ConfigError(f"toy: steps = {steps}, lr = {lr}, points = {thin}; expected steps ≥ 0, a finite lr > 0 "
+                          "and at least 2 points kept per trajectory")
     points = [(float(start[0]), float(start[1])) for start in starts]
     if not points or any(len(start) != 2 or not all(map(math.isfinite, start)) for start in starts):
         raise ConfigError(f"toy: starts = {[list(start) for start in starts]}; expected one or more finite points "

@@ -9,6 +9,7 @@ PyTorch loads only when the command runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,9 @@ def add_toy_command(commands: Any) -> None:
                      help="a starting point; repeat for several (default: the paper's (-8.5, 7.5), (-8.5, -5), (9, 9))")
     toy.add_argument("--points", type=int, default=None, metavar="K",
                      help="points kept per trajectory, evenly spaced in steps (default 500)")
+    toy.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="processes running (strategy, start) pairs side by side, with the same numbers "
+                          "(default: one per CPU; 1: all in this process)")
     toy.add_argument("--out", default="toy.json", help="where to write the JSON (default: ./toy.json)")
     toy.set_defaults(handler=command_toy)
 
@@ -45,7 +49,8 @@ def command_toy(args: argparse.Namespace) -> int:
 
     began = time.perf_counter()
     result = race(args.strategies, args.starts or PAPER_STARTS, STEPS if args.steps is None else args.steps,
-                  LR if args.lr is None else args.lr, POINTS if args.points is None else args.points)
+                  LR if args.lr is None else args.lr, POINTS if args.points is None else args.points,
+                  (os.cpu_count() or 1) if args.workers is None else args.workers)
     out = Path(args.out)
     write_results(out, {name: [run.to_dict() for run in runs] for name, runs in result.items()})
     print_ends(result, sys.stdout)

@@ -29,7 +29,7 @@ def toy(argv: Sequence[str]) -> int:
 def test_writes_each_strategys_runs_from_each_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "toy.json"
     code = toy(["--strategies", "equal,mgda", "--steps", "40", "--lr", "0.01", "--start", "1", "2",
-                "--start", "-3", "4.5", "--points", "5", "--out", str(out)])
+                "--start", "-3", "4.5", "--points", "5", "--workers", "1", "--out", str(out)])
     written = json.loads(out.read_text(encoding="utf-8"))
     assert code == 0 and list(written) == ["equal", "mgda"]
     for runs in written.values():
@@ -43,7 +43,7 @@ def test_writes_each_strategys_runs_from_each_start(tmp_path: Path, capsys: pyte
 
 def test_the_papers_three_starts_by_default(tmp_path: Path) -> None:
     out = tmp_path / "toy.json"
-    assert toy(["--strategies", "pcgrad", "--steps", "3", "--out", str(out)]) == 0
+    assert toy(["--strategies", "pcgrad", "--steps", "3", "--workers", "1", "--out", str(out)]) == 0
     assert [run["start"] for run in json.loads(out.read_text())["pcgrad"]] == [[-8.5, 7.5], [-8.5, -5.0], [9.0, 9.0]]
 
 
