@@ -50,21 +50,30 @@ def check_size(size: int, label: str) -> None:
 
 
 def read_text_table(payload: bytes, label: str) -> pd.DataFrame:
-    """A CSV/TSV table from its bytes, read no further than the row and cell limits."""
-    text = decode(payload, label)
-    if not text or text.isspace():
+    """A CSV/TSV table from its bytes, read no further than the row and cell limits.
+
+    pandas parses the bytes themselves (``encoding``): a text copy of the whole file is never kept.
+    """
+    encoding = detect_encoding(payload, label)
+    sample = payload[: 4 * SAMPLE_CHARS].decode(encoding, errors="ignore")  # a character cut at the end is dropped
+    if not sample or sample.isspace() and len(payload) <= 4 * SAMPLE_CHARS:
         raise DataError(f"{label} is empty; a table needs a header line and at least one row")
-    delimiter = sniff_delimiter(text)
-    width = check_header(text, delimiter, label)
+    delimiter = sniff_delimiter(sample)
+    head = payload[: 2**20] if b"\n" in payload[: 2**20] or b"\r" in payload[: 2**20] else payload  # the header whole
+    width = check_header(head.decode(encoding, errors="ignore"), delimiter, label)
     most = min(MAX_ROWS, MAX_CELLS // max(width, 1))
     try:  # index_col=False: a trailing delimiter shifts nothing
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, index_col=False, nrows=most + 1)
+        table = pd.read_csv(io.BytesIO(payload), sep=delimiter, index_col=False, nrows=most + 1,
+                            encoding=encoding, encoding_errors="strict")
     except (pd.errors.ParserError, ValueError, OverflowError, csv.Error) as error:
         raise DataError(f"{label} cannot be read as a table with delimiter {delimiter!r}: {one_line(error)}") from None
     if len(table) > most:
         limit = "MAX_ROWS" if most == MAX_ROWS else "MAX_CELLS"
         raise DataError(f"{label} has more than {most:,} rows of {width:,} columns; {describe(limit)}. "
                         f"Keep a sample of the rows.")
+    if table.shape[1] > MAX_COLUMNS or table.size > MAX_CELLS:  # a header with quoted line breaks, counted short
+        raise DataError(f"{label} has {table.shape[1]} columns and {len(table):,} rows; {describe('MAX_COLUMNS')} "
+                        f"and {describe('MAX_CELLS')}.")
     if table.shape[1] < 2:
         raise DataError(
             f"{label} has a single column ({shorten(table.columns[0])!r}); a table needs at least one feature and "
@@ -95,14 +104,19 @@ def decode(payload: bytes, label: str) -> str:
 
     Bytes with NUL characters and no UTF-16 mark are binary (a spreadsheet, an archive): refused.
     """
+    return payload.decode(detect_encoding(payload, label))
+
+
+def detect_encoding(payload: bytes, label: str) -> str:
+    """The payload's encoding: UTF-16 with a BOM, else UTF-8 (with or without BOM), else Latin-1; binary refused."""
     if payload.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = payload.decode("utf-16")
         except UnicodeDecodeError:
             raise DataError(f"{label} starts with a UTF-16 mark but is not valid UTF-16 text") from None
-        if "\x00" in text[:SAMPLE_CHARS]:
+        if "\x00" in text:
             raise DataError(f"{label} is not a text table: it holds NUL characters. Save it as CSV (UTF-8).")
-        return text
+        return "utf-16"
     if b"\x00" in payload:
         raise DataError(
             f"{label} is not a text table: it holds binary bytes (an Excel or zipped file?). "
@@ -110,16 +124,20 @@ def decode(payload: bytes, label: str) -> str:
         )
     for encoding in ENCODINGS:
         try:
-            return payload.decode(encoding)
+            payload.decode(encoding)  # checked, then dropped: pandas decodes as it parses
         except UnicodeDecodeError:
             continue
+        return encoding
     raise DataError(f"{label} is neither UTF-8 nor Latin-1 text")  # unreachable: Latin-1 decodes any bytes
 
 
 def check_header(text: str, delimiter: str, label: str) -> int:
-    """The number of columns: unique names within the column limit (pandas would silently rename 'a' to 'a.1')."""
+    """The number of columns: unique names within the column limit (pandas would silently rename 'a' to 'a.1').
+
+    ``text``: the file's first megabyte, or all of it.
+    """
     try:
-        header = next(csv.reader(io.StringIO(text[: 2**20], newline=""), delimiter=delimiter), [])
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     except csv.Error as error:
         raise DataError(f"{label}: the header line cannot be read with delimiter {delimiter!r} ({one_line(error)})") from None
     names = [name.strip() for name in header]
