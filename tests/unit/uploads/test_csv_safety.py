@@ -94,3 +94,11 @@ def test_predict_writes_formula_like_class_names_as_text(tmp_path: Path) -> None
     assert_no_formula(text)
     assert {"'=1+2", "'@SUM(A1)", "'+cmd"} & set(cells(text))
     assert "'k_proba_=1+2" not in cells(text) and "k_proba_=1+2" in cells(text)  # starts with k: already safe
+
+
+def test_no_module_writes_csv_except_through_the_neutraliser() -> None:
+    root = Path(__file__).resolve().parents[3]
+    writers = ("to_csv(", "csv.writer(", "csv.DictWriter(", "DictWriter(")
+    offenders = [str(path.relative_to(root)) for folder in ("mtl_core", "pages") for path in (root / folder).rglob("*.py")
+                 if path.name != "csv_safety.py" and any(word in path.read_text(encoding="utf-8") for word in writers)]
+    assert offenders == [], f"write CSV with mtl_core.csv_safety (csv_text, write_frame, write_rows): {offenders}"
