@@ -8,9 +8,11 @@ extra keys of ``[model]``. ``settings`` is the ``ModelConfig`` with the trunk ev
 from __future__ import annotations
 
 import inspect
+from functools import partial
 from typing import Any
 
 import torch
+from torch import nn
 from pydantic import BaseModel
 
 from mtl_core import limits
@@ -21,6 +23,7 @@ from mtl_core.registry import Registry
 from mtl_core.settings import hparam_model
 
 ARCHITECTURES = Registry[Any]("architecture")
+MAX_ACTIVATIONS = 200_000_000  # values one forward pass may produce (800 MB in float32): no named limit yet
 COMMON = tuple(ModelConfig.model_fields)  # the keys of [model] that every architecture takes
 
 
@@ -52,7 +55,43 @@ def build_model(settings: ModelConfig, input_shape: int | tuple[int, ...], heads
     MAX_PARAMETERS parameters is refused before any weight is allocated.
     """
     check_size(settings, input_shape, heads)
-    return create(settings.architecture, input_shape, heads, settings, **settings.hparams)
+    model = create(settings.architecture, input_shape, heads, settings, **settings.hparams)
+    per_row = activations_per_row(settings, input_shape, heads)
+    model.register_forward_pre_hook(partial(_check_batch, per_row=per_row))
+    return model
+
+
+def activations_per_row(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> int:
+    """How many values a forward pass produces per input row (every layer's output), found on the ``meta`` device.
+
+    >>> activations_per_row(ModelConfig(hidden=(4,)), 3, {"y": 1})  # Linear 4, ReLU 4, head 1
+    9
+    """
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    total = 0
+
+    def count(module: nn.Module, inputs: Any, output: Any) -> None:
+        nonlocal total
+        total += sum(item.numel() for item in (output if isinstance(output, tuple | list) else [output])
+                     if isinstance(item, torch.Tensor))
+
+    with torch.device("meta"):
+        model = create(settings.architecture, shape, heads, settings, **settings.hparams)
+        for module in model.modules():
+            if not any(True for _ in module.children()):
+                module.register_forward_hook(count)
+        model(torch.empty(2, *shape))  # two rows: batch norm needs more than one
+    return total // 2
+
+
+def _check_batch(module: nn.Module, args: tuple[Any, ...], *, per_row: int) -> None:
+    """Refuse a batch whose forward pass would hold more than MAX_ACTIVATIONS values, before it runs."""
+    rows = args[0].shape[0] if args and isinstance(args[0], torch.Tensor) and args[0].dim() > 0 else 0
+    if rows * per_row > MAX_ACTIVATIONS:
+        raise ConfigError(f"train.batch_size: {rows:,} rows at once through this model make {rows * per_row:,} "
+                          f"values ({per_row:,} per row), past {MAX_ACTIVATIONS:,} (about "
+                          f"{MAX_ACTIVATIONS * 4 // 2**20:,} MB); set train.batch_size to at most "
+                          f"{max(1, MAX_ACTIVATIONS // per_row):,}, or use narrower layers")
 
 
 def parameter_count(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> int:

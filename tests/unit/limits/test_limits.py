@@ -153,3 +153,18 @@ def test_a_warning_never_quotes_more_than_200_characters_of_a_value() -> None:
              "tasks.0.name": long, "tasks.0.column": "y", "strategy.alpha": long, "model." + "k" * 90: long}
     for warning in from_query(query).warnings:
         assert "x" * 201 not in warning and "k" * 201 not in warning
+
+
+def test_a_batch_too_big_for_memory_is_refused_before_its_forward_pass() -> None:
+    torch = pytest.importorskip("torch")
+    from mtl_core.models.registry import MAX_ACTIVATIONS, activations_per_row
+
+    settings = ModelConfig(hidden=(4096,))
+    model = build_model(settings, 20, {"a": 1, "b": 1})
+    per_row = activations_per_row(settings, 20, {"a": 1, "b": 1})
+    assert per_row == 4096 + 4096 + 2  # Linear, ReLU, two heads
+    rows = MAX_ACTIVATIONS // per_row + 1
+    with pytest.raises(ConfigError, match="train.batch_size") as raised:
+        model(torch.empty(rows, 20, device="meta"))  # the check runs before the layers: no memory is touched
+    assert f"at most {MAX_ACTIVATIONS // per_row:,}" in str(raised.value)
+    assert model(torch.zeros(3, 20))["a"].shape == (3, 1)
