@@ -2,10 +2,10 @@
 
 A file is written to a temporary name in its own folder, flushed to disk (``fsync``) and renamed over the
 target (``os.replace``, atomic on POSIX and Windows). A run folder is built as a hidden sibling
-(``.<name>.partial-<pid>``) and swapped in when it is complete: on Linux with one atomic exchange of the
-two folders (``renameat2(RENAME_EXCHANGE)``), elsewhere with two renames. A write that fails (full disk,
+(``.<name>.partial-<host>-<pid>``) and swapped in when it is complete: on Linux with one atomic exchange of
+the two folders (``renameat2(RENAME_EXCHANGE)``), elsewhere with two renames. A write that fails (full disk,
 file-size limit, no permission) removes its temporary file and raises ``WriteError``, one line naming the file.
-No PyTorch here: checkpoints pass a writer function (``store.checkpoints.save_weights``).
+No PyTorch here: ``store.checkpoints.save_weights`` serialises a checkpoint and writes its bytes so.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import ctypes.util
 import errno
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -115,7 +116,7 @@ def check_writable(folder: str | Path, what: str) -> None:
 def staging_folder(target: Path) -> Path:
     """A new empty hidden sibling of ``target`` to build its next version in; stale ones of dead processes go."""
     remove_stale(target)
-    staging = target.with_name(f".{target.name}{PARTIAL}{os.getpid()}")
+    staging = target.with_name(f".{target.name}{PARTIAL}{_host()}-{os.getpid()}")
     try:
         if staging.exists():
             shutil.rmtree(staging)
@@ -126,14 +127,20 @@ def staging_folder(target: Path) -> Path:
 
 
 def remove_stale(target: Path) -> None:
-    """Remove the partial and replaced siblings of ``target`` left by processes that no longer run."""
+    """Remove the partial and replaced folders beside ``target`` (of any name: a store's runs of other ids too) that
+    processes of this host left when they were killed."""
     if not target.parent.is_dir():
         return
     for marker in (PARTIAL, OLD):
-        for sibling in target.parent.glob(f".{target.name}{marker}*"):
+        for sibling in target.parent.glob(f".*{marker}{_host()}-*"):
             pid = sibling.name.rpartition("-")[2]
             if pid.isdigit() and not alive(int(pid)) and sibling.is_dir():
                 shutil.rmtree(sibling, ignore_errors=True)
+
+
+def _host() -> str:
+    """This machine's name as a file name part (a folder shared between hosts is cleaned only of its own)."""
+    return "".join(char if char.isalnum() else "_" for char in socket.gethostname())[:40] or "host"
 
 
 def alive(pid: int) -> bool:
@@ -157,7 +164,7 @@ def swap_in(staging: Path, target: Path) -> None:
         elif exchange(staging, target):
             shutil.rmtree(staging, ignore_errors=True)  # it now holds the older folder
         else:
-            old = target.with_name(f".{target.name}{OLD}{os.getpid()}")
+            old = target.with_name(f".{target.name}{OLD}{_host()}-{os.getpid()}")
             os.rename(target, old)
             os.rename(staging, target)
             shutil.rmtree(old, ignore_errors=True)

@@ -7,7 +7,7 @@
     DIR/results.json         the RESULTS.json that ``run --out`` writes
     DIR/manifest.json        written last: every file's size and SHA-256, and how the run ended
 
-The folder is written whole: the run is built in a hidden sibling (``.DIR.partial-<pid>``; its train.log
+The folder is written whole: the run is built in a hidden sibling (``.DIR.partial-<host>-<pid>``; its train.log
 follows the epochs there) and swapped in when complete, so a run killed at any moment leaves DIR as it was,
 the older complete run or none, never a mix. ``load_run`` refuses a folder whose files differ from its
 manifest (cut short, copied from another run) with one line, as it does a corrupt or pickled checkpoint.
@@ -96,7 +96,7 @@ def check_run_dir(folder: str | Path, overwrite: bool) -> None:
 
 
 class RunFolder:
-    """Writes one run's folder whole: built in a hidden sibling (``.<name>.partial-<pid>``) as the run goes, its
+    """Writes one run's folder whole: built in a hidden sibling (``.<name>.partial-<host>-<pid>``) as the run goes, its
     manifest written last, then swapped in for any older folder of that name.
 
     Config and data summary first, train.log as events arrive, weights, results and manifest.json last. A

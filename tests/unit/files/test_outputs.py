@@ -65,7 +65,8 @@ def test_an_out_that_is_a_link_writes_its_target_and_keeps_the_link(tmp_path: Pa
     assert json.loads((tmp_path / "target.json").read_text(encoding="utf-8"))["value"] == 1.5
 
 
-@pytest.mark.parametrize("argv", [["list", "colours"], ["train"], [], ["run"], ["compare", "x.toml", "--seeds", "x" * 999]])
+@pytest.mark.parametrize("argv", [["list", "colours"], ["train"], [], ["run"],
+                                  ["compare", "x.toml", "--seeds", "x" * 999]])
 def test_an_argument_error_is_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(argv)
