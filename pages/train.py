@@ -195,4 +195,8 @@ with live_column:
         job_manager().cancel(before.job_id)
     with share_column:
         share_box(config, query)
+    if config is not None and config.train.threads is not None:  # PyTorch's thread count is process-wide
+        st.caption(f"train.threads = {config.train.threads} applies to the command line only: this server gives "
+                   f"each run {job_manager().threads_per_job} thread(s), its cores shared by the runs training at "
+                   "once (MTL_MAX_JOBS).")
     st.fragment(run_every=POLL_S if running else None)(live_panel)(polling=running)

@@ -1,5 +1,5 @@
-"""A tab whose run a server restart interrupted is told so (and shown the stored run) instead of an empty page;
-a visitor past its runs is told the limit."""
+"""A shared server in the pages: a tab whose run a restart interrupted is told so (and shown the stored run) instead
+of an empty page; a visitor past its runs is told the limit; a run's own thread count is said to be ignored."""
 
 from __future__ import annotations
 
@@ -52,3 +52,11 @@ def test_a_visitor_past_its_waiting_runs_is_told_the_limit_and_its_variable() ->
     shown = [error.value.replace("\\_", "_") for error in at.error]  # the page escapes Markdown
     assert any("MTL_MAX_QUEUED_PER_VISITOR" in text for text in shown), shown
     assert not at.exception
+
+
+def test_a_runs_own_thread_count_is_said_to_be_ignored_by_the_server() -> None:
+    at = open_app()
+    at.session_state["config"] = ExperimentConfig.from_dict({"train": {"threads": 3}}).to_dict()
+    at.switch_page("pages/train.py").run()
+    notes = [caption.value for caption in at.caption if "train.threads = 3" in caption.value]
+    assert len(notes) == 1 and "command line only" in notes[0] and "MTL\\_MAX\\_JOBS" not in notes[0]
