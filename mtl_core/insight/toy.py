@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import torch
 from torch import Tensor
@@ -161,10 +161,9 @@ def toy_support(name: str) -> str | None:
     return UNSUPPORTED.get(name)
 
 
-def toy_strategies(kind: str | None = None) -> list[str]:
-    """The registered strategies the toy can run (``kind``: "gradient" or "loss" only), sorted."""
-    names = available() if kind is None else available(kind="gradient" if kind == "gradient" else "loss")
-    return [name for name in names if name not in UNSUPPORTED]
+def toy_strategies(kind: Literal["loss", "gradient"] | None = None) -> list[str]:
+    """The registered strategies the toy can run (``kind``: loss-based or gradient-based ones only), sorted."""
+    return [name for name in available(kind) if name not in UNSUPPORTED]
 
 
 def race(strategies: Sequence[str] | Mapping[str, Mapping[str, Any]], starts: Sequence[Sequence[float]] = PAPER_STARTS,
