@@ -27,6 +27,7 @@ from mtl_core.safe_text import shorten
 # size (MTL_MAX_UPLOAD_MB), so a server that takes bigger files takes bigger tables.
 MAX_TABLE_MB = 4 * MAX_UPLOAD_MB
 TABLE_BUDGET = f"at most {MAX_TABLE_MB:,} MB of values once decompressed (4 × MTL_MAX_UPLOAD_MB)"
+MAX_ROW_GROUPS = 10_000  # not in mtl_core.limits yet: 400 000 one-row groups fit in 50 MB and take 9 s to read
 BATCH_ROWS = 65_536
 TEXT_BATCH_ROWS = 1_048_576  # dictionary-encoded text costs 4 bytes a row until decoded
 _TEXT = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
@@ -65,6 +66,9 @@ def open_parquet(source: Path | io.BytesIO, label: str, text: list[str] | None =
 def check_footer(parquet: pq.ParquetFile, label: str) -> None:
     """Rows, columns, cells, declared bytes and flat column types, from the footer alone."""
     metadata, schema = parquet.metadata, parquet.schema_arrow
+    if metadata.num_row_groups > MAX_ROW_GROUPS:  # each costs a footer entry and a read: a slow file, not a big one
+        raise DataError(f"{label} is split into {metadata.num_row_groups:,} row groups; at most {MAX_ROW_GROUPS:,} "
+                        f"are read. Write it again with larger row groups (pyarrow: row_group_size).")
     groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
     rows = max(metadata.num_rows, sum(group.num_rows for group in groups))
     columns = len(schema)

@@ -121,3 +121,10 @@ def test_an_image_listing_past_max_images_is_refused_without_parsing_the_rest(mo
     listing.write_text("file\n" + "".join(f"{index}.png\n" for index in range(10)) + "a,b,c,\"\n", encoding="utf-8")
     with pytest.raises(DataError, match="more than 5 images.*MTL_MAX_IMAGES"):
         predict.read_listing(listing, "file")
+
+
+def test_a_parquet_file_of_too_many_row_groups_is_refused_from_its_footer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parquet, "MAX_ROW_GROUPS", 5)
+    payload = parquet_bytes(pa.table({"a": np.arange(20), "y": np.arange(20)}), row_group_size=2)
+    with pytest.raises(DataError, match="10 row groups; at most 5"):
+        read_table(payload, "t.parquet")
