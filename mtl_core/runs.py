@@ -21,9 +21,11 @@ where the config says (built-in and generated data sets always are) and that it 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,9 +123,24 @@ class RunFolder:
 
     def __exit__(self, kind: type[BaseException] | None = None, error: BaseException | None = None,
                  *_: object) -> None:
-        self.log.stream.close()
         if error is not None:  # the folder keeps what it held; the partial run goes
+            self.log.stream.close()
             shutil.rmtree(self.staging, ignore_errors=True)
+        else:
+            self.close_log()
+
+    def close_log(self) -> None:
+        """Flush train.log to disk (the manifest vouches for it) and close it."""
+        if self.log.stream.closed:
+            return
+        try:
+            self.log.stream.flush()
+            os.fsync(self.log.stream.fileno())
+        except OSError as error:
+            raise failure(self.staging / LOG_FILE, error) from None
+        finally:
+            with contextlib.suppress(OSError):  # a failed flush is reported above
+                self.log.stream.close()
 
     def update(self, event: Event) -> None:
         """Pass an event to train.log."""
@@ -135,7 +152,7 @@ class RunFolder:
     def finish(self, results: RunResults, model: MTLModel, last: LastWeights | None = None) -> None:
         """Save the evaluated weights (none for a diverged run), the last epoch's (with ``last``), results.json and
         the manifest, then swap the complete folder in."""
-        self.log.stream.close()
+        self.close_log()
         try:
             if results.status != "diverged":
                 save_weights(self.staging / CHECKPOINT_FILE,
