@@ -149,11 +149,23 @@ def main(work: Path, config: Path) -> dict[str, Any]:
     fresh_argv = ["run", str(config), "--no-store", "--quiet", "--run-dir", str(fresh)]
     report["fresh folder, killed while best.pt is written"] = {
         "code": child(kill_while_best_pt_is_written, fresh_argv, work / "fresh.err"), "state": state(fresh, old)}
+    report["store"] = store_faults(work, config)
     code = child(lambda: None, [*argv, "--overwrite", "--set", "train.seed=1"], work / "last.err")
     report["rerun after the faults"] = {"code": code, "state": state(folder, old),
                                         "siblings": sorted(path.name for path in work.iterdir()
                                                            if path.name.startswith(".run."))}
     return report
+
+
+def store_faults(work: Path, config: Path) -> dict[str, Any]:
+    """A stored run killed while its weights are written, then another stored run: the run folders they leave."""
+    runs = work / "store" / "runs"
+    argv = ["run", str(config), "--db", str(work / "store" / "runs.sqlite"), "--quiet", "--out", str(work / "s.json")]
+    killed = child(kill_while_best_pt_is_written, argv, work / "store-killed.err")
+    visible = sorted(path.name for path in runs.iterdir() if not path.name.startswith(".")) if runs.is_dir() else []
+    after = child(lambda: None, argv, work / "store-after.err")
+    return {"killed": killed, "visible after the kill": visible, "after": after,
+            "entries after": sorted(path.name for path in runs.iterdir())}
 
 
 if __name__ == "__main__":

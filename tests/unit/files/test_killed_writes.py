@@ -72,3 +72,11 @@ def test_a_first_run_killed_leaves_no_folder_and_predict_says_so_in_one_line(
 def test_a_later_rerun_is_whole_and_clears_what_killed_runs_left(report: dict[str, Any]) -> None:
     last = report["rerun after the faults"]
     assert last["code"] == 0 and last["state"] == "new" and last["siblings"] == []
+
+
+def test_a_stored_run_killed_while_saving_leaves_no_folder_and_the_next_run_clears_its_remains(
+        report: dict[str, Any]) -> None:
+    store = report["store"]
+    assert (store["killed"], store["visible after the kill"], store["after"]) == (-9, [], 0)
+    (entry,) = store["entries after"]
+    assert not entry.startswith(".")
