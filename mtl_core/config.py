@@ -305,8 +305,12 @@ def apply_override(values: dict[str, Any], override: str) -> None:
 def describe_validation_error(error: ValidationError) -> str:
     """One line per problem: the dotted key, the value found and what is expected."""
     lines: list[str] = []
-    for problem in error.errors():
+    problems = error.errors()
+    for problem in problems:
         key = ".".join(str(part) for part in problem["loc"] if not _is_type_tag(part))
+        if problem["type"] == "too_short" and any(other["loc"][:len(problem["loc"])] == problem["loc"]
+                                                  and len(other["loc"]) > len(problem["loc"]) for other in problems):
+            continue  # pydantic counts the items that failed as missing: their own problems say more
         if any(line.startswith(f"{key} = ") or line.startswith(f"{key}: ") for line in lines):
             continue  # one message per key: a field with several types fails once per type
         if problem["type"] == "extra_forbidden":
