@@ -232,19 +232,32 @@ def run(n: int, abandon_every: int, chromium: str, finish_s: float) -> dict[str,
     env = {**os.environ, "MTL_HOME": str(folder / "home"), "MTL_DB": str(folder / "runs.sqlite"),
            "MTL_DISCONNECT_GRACE_S": str(GRACE_S), "MTL_CACHE_DIR": str(folder / "cache")}
     server, url = start_server(folder, env)
-    watch = MemoryWatch(server.pid)
+    watch, cpu_before = MemoryWatch(server.pid), cpu_seconds(server.pid)
     try:
         elapsed = asyncio.run(drive(url, sessions, chromium, finish_s))
+        load = os.getloadavg()[0]
         stopped, completed, lost = check_store(folder / "runs.sqlite", sessions, timeout_s=GRACE_S * 6 + 30)
     finally:
-        peak = watch.stop()
+        peak, cpu = watch.stop(), cpu_seconds(server.pid) - cpu_before
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
     shutil.rmtree(folder, ignore_errors=True)
-    return figures(sessions, elapsed, peak, stopped, completed, lost)
+    result = figures(sessions, elapsed, peak, stopped, completed, lost)
+    # how much of the machine the server had: on a machine busy with other work, answers wait for a core
+    result.update(server_cpu_s=round(cpu, 1), load_average=round(load, 1))
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` (its threads included), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def figures(sessions: list[Session], elapsed: float, peak: float, stopped: int, completed: int,
