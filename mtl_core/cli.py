@@ -129,7 +129,7 @@ def command_compare(args: argparse.Namespace) -> int:
     from mtl_core.compare.text import comparison_text
     from mtl_core.config import load_config
 
-    config = load_config(args.config, args.overrides)
+    config = load_config(args.config, checked(args.overrides))
     check_out(comparison_out(args, "compare"))
     with _run_progress(args.quiet) as progress, _group(args, "compare", config) as group:
         summary = compare(config, args.seeds, args.strategies, args.metrics, on_progress=progress,
@@ -145,7 +145,7 @@ def command_pareto(args: argparse.Namespace) -> int:
     from mtl_core.compare.text import front_text
     from mtl_core.config import load_config
 
-    config = load_config(args.config, args.overrides)
+    config = load_config(args.config, checked(args.overrides))
     check_out(comparison_out(args, "pareto"))
     with _run_progress(args.quiet) as progress, _group(args, "pareto", config) as group:
         front = pareto(config, args.points, args.seeds, args.strategies, on_progress=progress,
@@ -207,7 +207,7 @@ def command_run(args: argparse.Namespace) -> int:
     from mtl_core.experiment import Experiment
     from mtl_core.runs import RESULTS_FILE, check_run_dir, write_results
 
-    config = load_config(args.config, args.overrides)
+    config = load_config(args.config, checked(args.overrides))
     out = Path(args.out) if args.out else None if args.run_dir else default_out(Path(args.config))
     if args.run_dir:  # both checked before anything trains: a run is not lost to a place it cannot be written
         check_run_dir(args.run_dir, args.overwrite)
@@ -258,6 +258,15 @@ def command_list(args: argparse.Namespace) -> int:
     for name in catalogue.NAMES[args.what]:
         print(name)
     return EXIT_OK
+
+
+def checked(overrides: list[str]) -> list[str]:
+    """The ``--set`` overrides, each refused in one line when its value is too long, too deep or a huge integer."""
+    from mtl_core.config_files import check_override
+
+    for override in overrides:
+        check_override(override)
+    return overrides
 
 
 def comparison_out(args: argparse.Namespace, name: str) -> Path:

@@ -40,7 +40,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     values = _parse(_read_text(file, name), suffix, name)
     if not isinstance(values, dict):
         raise ConfigError(f"config file {name} must hold a table of settings at its top level")
-    _check_values(values, name)
+    _check_values(values, f"config file {name}")
     return values
 
 
@@ -171,7 +171,7 @@ def _expanded(node: yaml.Node, depth: int, done: dict[int, tuple[int, int]], ope
     return size, height
 
 
-def _check_values(values: dict[str, Any], name: str) -> None:
+def _check_values(values: dict[str, Any], source: str) -> None:
     """ConfigError for a key that is not text, a value of another kind, a huge integer, too deep or too many."""
     pending: list[tuple[Any, str, int]] = [(values, "", 0)]
     count = 0
@@ -179,22 +179,49 @@ def _check_values(values: dict[str, Any], name: str) -> None:
         value, where, depth = pending.pop()
         count += 1
         if depth > MAX_DEPTH or count > MAX_VALUES:
-            raise ConfigError(f"config file {name} is nested too deeply or holds too many values (at most "
+            raise ConfigError(f"{source} is nested too deeply or holds too many values (at most "
                               f"{MAX_DEPTH} levels and {MAX_VALUES:,} values)")
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
-                    raise ConfigError(f"config file {name}: a key {_at(where)} is {type(key).__name__}, not text; "
+                    raise ConfigError(f"{source}: a key {_at(where)} is {type(key).__name__}, not text; "
                                       f"quote it")
                 pending.append((item, f"{where}.{key}" if where else key, depth + 1))
         elif isinstance(value, list):
             pending.extend((item, f"{where}.{index}", depth + 1) for index, item in enumerate(value))
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-            raise ConfigError(f"config file {name}: {_key(where)} holds an integer of {value.bit_length()} bits; "
+            raise ConfigError(f"{source}: {_key(where)} holds an integer of {value.bit_length()} bits; "
                               f"at most {MAX_INT_BITS} bits are read")
         elif not isinstance(value, PLAIN):
-            raise ConfigError(f"config file {name}: {_key(where)} holds a {type(value).__name__}; settings are "
+            raise ConfigError(f"{source}: {_key(where)} holds a {type(value).__name__}; settings are "
                               f"text, numbers, true/false, lists and tables (quote it to give text)")
+
+
+def check_override(override: str) -> None:
+    """ConfigError for a ``--set KEY=VALUE`` whose value JSON would read as too long, too deep or a huge integer.
+
+    Values that are not JSON are text, as ``config.parse_value`` reads them; this only refuses what would
+    otherwise stop it with a traceback.
+
+    >>> check_override("train.seed=" + "9" * 5000)
+    Traceback (most recent call last):
+    ...
+    mtl_core.errors.ConfigError: --set train.seed: the value holds an integer too long to read (at most 64 bits)
+    """
+    key, _, raw = override.partition("=")
+    source = f"--set {_key(key.strip())}"
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: the value is longer than {MAX_CONFIG_BYTES:,} characters")
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ConfigError(f"{source}: the value is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except ValueError as error:
+        if "integer string conversion" in str(error):
+            raise ConfigError(f"{source}: the value holds an integer too long to read (at most {MAX_INT_BITS} bits)") \
+                from None
+        return  # not JSON: read as text
+    _check_values({"value": value}, source)
 
 
 def _key(where: str) -> str:

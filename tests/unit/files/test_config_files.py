@@ -77,3 +77,14 @@ def test_a_byte_order_mark_and_yaml_merge_keys_are_still_read(tmp_path: Path) ->
     (tmp_path / "b.yaml").write_text("base: &base {epochs: 2}\ntrain:\n  <<: *base\n  seed: 1\n", encoding="utf-8")
     assert read_config_file(tmp_path / "a.toml") == {"train": {"epochs": 2}}
     assert read_config_file(tmp_path / "b.yaml")["train"] == {"epochs": 2, "seed": 1}
+
+
+@pytest.mark.parametrize("value", ["[" * 100_000, "9" * 5_000, "[" + "[1]," * 40 + "1]", "0" * 200_000,
+                                   '{"a": ' * 40 + "1" + "}" * 40])
+def test_a_hostile_set_value_exits_2_with_one_line(value: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[train]\nepochs = 1\n", encoding="utf-8")
+    code = main(["run", str(config), "--no-store", "--quiet", "--set", f"train.seed={value}"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and len(err) < 400 and "train.seed" in err, err[:2000]
