@@ -121,3 +121,25 @@ def test_any_config_file_ends_in_exit_0_1_or_2_with_one_line(content: bytes, suf
     assert code in (0, 1, 2) and "Traceback" not in err
     if code == 2:
         assert len(err.strip().splitlines()) == 1 and len(err) < 1_000, err[:2_000]
+
+
+override_values = st.one_of(
+    st.text(max_size=50), st.integers(1, 30_000).map(lambda n: "[" * n), st.integers(15, 6_000).map(lambda n: "9" * n),
+    st.recursive(st.integers() | st.floats() | st.text(max_size=5), lambda inner: st.lists(inner, max_size=3),
+                 max_leaves=8).map(json.dumps))
+
+
+@settings(max_examples=max(30, EXAMPLES // 2), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(["train.seed", "train.lr", "model.hidden", "strategy.name", "tasks.0.loss", "x.y"]),
+       value=override_values)
+def test_any_set_value_ends_in_exit_0_1_or_2_with_one_line(key: str, value: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "c.toml"
+        config.write_text("[train]\nepochs = 1\n", encoding="utf-8")
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with deadline(30), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(["run", str(config), "--out", str(Path(folder) / "r.json"), *FAST, "--set", f"{key}={value}"])
+    err = stderr.getvalue()
+    assert code in (0, 1, 2) and "Traceback" not in err
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and len(err) < 1_000, err[:2_000]
