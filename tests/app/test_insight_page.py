@@ -34,6 +34,7 @@ def at(tmp_path: Path) -> AppTest:
 def test_defaults_are_the_papers_methods_and_starts(at: AppTest) -> None:
     assert at.multiselect(key="insight.strategies").value == ["equal", "mgda", "pcgrad", "cagrad"]
     assert at.text_input(key="insight.starts").value == "-8.5, 7.5; -8.5, -5; 9, 9"
+    assert at.number_input(key="insight.steps").value == 100_000 and at.number_input(key="insight.lr").value == 0.001
     assert "gradnorm" not in at.multiselect(key="insight.strategies").options
     assert not at.get("plotly_chart") and at.info
 
