@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # "-1.5", "+2", "-3e4": a number, not a formula
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")  # "-1.5", "+2", "-3e4": a number, not a formula
 
 
 def neutralise(value: Any) -> Any:

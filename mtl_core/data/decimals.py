@@ -17,7 +17,7 @@ _EXPONENT = r"(?:[eE][+-]?\d+)?"
 DECIMAL_COMMA = re.compile(rf"[+-]?(?:\d+|\d{{1,3}}(?:\.\d{{3}})+)?,\d+{_EXPONENT}")  # 1,5  -0,25  1.234,5  ,5
 GROUPED = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+")  # 1.234 or 1.234.567: thousands, or a decimal point?
 INTEGER = re.compile(r"[+-]?\d+")  # the same under both conventions
-DOT_NUMBER = re.compile(rf"[+-]?(?:\d+\.?\d*|\.\d+){_EXPONENT}")  # 1.5, 2., .5, 3e4
+DOT_NUMBER = re.compile(rf"[+-]?(?:\d+(?:\.\d*)?|\.\d+){_EXPONENT}")  # 1.5, 2., .5, 3e4 (one way to match: linear)
 
 
 def convert_decimal_commas(table: pd.DataFrame, label: str) -> pd.DataFrame:

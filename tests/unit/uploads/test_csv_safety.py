@@ -102,3 +102,18 @@ def test_no_module_writes_csv_except_through_the_neutraliser() -> None:
     offenders = [str(path.relative_to(root)) for folder in ("mtl_core", "pages") for path in (root / folder).rglob("*.py")
                  if path.name != "csv_safety.py" and any(word in path.read_text(encoding="utf-8") for word in writers)]
     assert offenders == [], f"write CSV with mtl_core.csv_safety (csv_text, write_frame, write_rows): {offenders}"
+
+
+def test_a_long_number_like_cell_is_neutralised_in_linear_time() -> None:
+    import signal
+
+    def too_slow(*_: object) -> None:
+        raise AssertionError("a backtracking regular expression: quadratic in the cell's length")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)  # linear: milliseconds; the quadratic pattern took about 30 minutes
+    try:
+        assert neutralise("-" + "1" * 200_000 + "x").startswith("'-111")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -138,3 +138,19 @@ def test_the_delimiter_is_found_in_linear_time_without_csv_sniffer(monkeypatch: 
     assert reader.sniff_delimiter(',"' * 32_000) == ","
     for delimiter in ",;\t|":
         assert read_table(f"a{delimiter}b\n1,5{delimiter}2\n3{delimiter}4\n".encode(), "t.csv").shape == (2, 2)
+
+
+def test_a_long_number_like_value_beside_decimal_commas_is_checked_in_linear_time() -> None:
+    import signal
+
+    def too_slow(*_: object) -> None:
+        raise AssertionError("a backtracking regular expression: quadratic in the value's length")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)  # linear: milliseconds; the quadratic pattern took about 30 minutes
+    try:
+        table = read_table(("a;b\n1,5;1\n2,5;2\n" + "1" * 200_000 + "x;3\n").encode(), "t.csv")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert table.shape == (3, 2) and table["a"].dtype == object or pd.api.types.is_string_dtype(table["a"])
