@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,8 +41,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except MTLError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+_LONG_QUOTED = re.compile(r"'(?:[^'\\]|\\.){201,}?'" + r'|"(?:[^"\\]|\\.){201,}?"')
+
+
+def one_line(message: str, limit: int = 1_000) -> str:
+    """The message on one line, each quoted value cut to 200 characters and the whole to ``limit``.
+
+    >>> one_line("no strategy named '" + "x" * 500 + "'. Available: equal")[-30:]
+    "xxxxxxxxxx…'. Available: equal"
+    """
+    text = _LONG_QUOTED.sub(lambda found: found.group(0)[:201] + "…" + found.group(0)[0], " ".join(message.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class OneLineParser(argparse.ArgumentParser):

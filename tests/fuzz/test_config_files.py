@@ -143,3 +143,12 @@ def test_any_set_value_ends_in_exit_0_1_or_2_with_one_line(key: str, value: str)
     assert code in (0, 1, 2) and "Traceback" not in err
     if code == 2:
         assert len(err.strip().splitlines()) == 1 and len(err) < 1_000, err[:2_000]
+
+
+def test_an_error_quotes_at_most_200_characters_of_a_value() -> None:
+    stderr = io.StringIO()
+    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stderr(stderr):
+        config = Path(folder) / "c.toml"
+        config.write_text("[train]\nepochs = 1\n", encoding="utf-8")
+        assert main(["run", str(config), *FAST, "--set", "strategy.name=" + "[" * 351]) == 2
+    assert "[" * 200 in stderr.getvalue() and "[" * 201 not in stderr.getvalue()
