@@ -22,14 +22,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from mtl_core.errors import MTLError
+from mtl_core.errors import MTLError, WriteError
 
+__all__ = ["WriteError", "check_writable", "failure", "replacing", "shown_path", "staging_folder", "swap_in",
+           "write_bytes", "write_text", "write_with"]
 PARTIAL, OLD = ".partial-", ".old-"
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
-
-
-class WriteError(MTLError, OSError):
-    """A file or folder cannot be written (no permission, a full disk, a file-size limit); the message names it."""
 
 
 def shown_path(path: str | Path, limit: int = 200) -> str:

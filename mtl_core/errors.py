@@ -21,3 +21,7 @@ class UnknownNameError(ConfigError):
 
 class UnknownJobError(MTLError, LookupError):
     """A job id that this process never issued, or one forgotten since."""
+
+
+class WriteError(MTLError, OSError):
+    """A file or folder cannot be written (no permission, a full disk, a file-size limit); the message names it."""
