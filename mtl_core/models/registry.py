@@ -56,8 +56,7 @@ def build_model(settings: ModelConfig, input_shape: int | tuple[int, ...], heads
     """
     check_size(settings, input_shape, heads)
     model = create(settings.architecture, input_shape, heads, settings, **settings.hparams)
-    per_row = activations_per_row(settings, input_shape, heads)
-    model.register_forward_pre_hook(partial(_check_batch, per_row=per_row))
+    model.register_forward_pre_hook(partial(_check_batch, sizes=_values_per_row(settings, input_shape, heads)))
     return model
 
 
@@ -67,13 +66,20 @@ def activations_per_row(settings: ModelConfig, input_shape: int | tuple[int, ...
     >>> activations_per_row(ModelConfig(hidden=(4,)), 3, {"y": 1})  # Linear 4, ReLU 4, head 1
     9
     """
+    return _values_per_row(settings, input_shape, heads)[0]
+
+
+def _values_per_row(settings: ModelConfig, input_shape: int | tuple[int, ...],
+                    heads: dict[str, int]) -> tuple[int, int]:
+    """Per input row: the values of every layer's output (kept for the backward pass), and of the largest one."""
     shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
-    total = 0
+    total = widest = 0
 
     def count(module: nn.Module, inputs: Any, output: Any) -> None:
-        nonlocal total
-        total += sum(item.numel() for item in (output if isinstance(output, tuple | list) else [output])
-                     if isinstance(item, torch.Tensor))
+        nonlocal total, widest
+        size = sum(item.numel() for item in (output if isinstance(output, tuple | list) else [output])
+                   if isinstance(item, torch.Tensor))
+        total, widest = total + size, max(widest, size)
 
     with torch.device("meta"):
         model = create(settings.architecture, shape, heads, settings, **settings.hparams)
@@ -81,12 +87,17 @@ def activations_per_row(settings: ModelConfig, input_shape: int | tuple[int, ...
             if not any(True for _ in module.children()):
                 module.register_forward_hook(count)
         model(torch.empty(2, *shape))  # two rows: batch norm needs more than one
-    return total // 2
+    return total // 2, widest // 2
 
 
-def _check_batch(module: nn.Module, args: tuple[Any, ...], *, per_row: int) -> None:
-    """Refuse a batch whose forward pass would hold more than MAX_ACTIVATIONS values, before it runs."""
+def _check_batch(module: nn.Module, args: tuple[Any, ...], *, sizes: tuple[int, int]) -> None:
+    """Refuse a batch whose forward pass would hold more than MAX_ACTIVATIONS values, before it runs.
+
+    Training keeps every layer's output for the backward pass; without gradients (evaluation) only about two
+    layers' outputs are alive at once.
+    """
     rows = args[0].shape[0] if args and isinstance(args[0], torch.Tensor) and args[0].dim() > 0 else 0
+    per_row = sizes[0] if torch.is_grad_enabled() else min(sizes[0], 2 * sizes[1])
     if rows * per_row > MAX_ACTIVATIONS:
         raise ConfigError(f"train.batch_size: {rows:,} rows at once through this model make {rows * per_row:,} "
                           f"values ({per_row:,} per row), past {MAX_ACTIVATIONS:,} (about "

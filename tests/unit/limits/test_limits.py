@@ -168,3 +168,18 @@ def test_a_batch_too_big_for_memory_is_refused_before_its_forward_pass() -> None
         model(torch.empty(rows, 20, device="meta"))  # the check runs before the layers: no memory is touched
     assert f"at most {MAX_ACTIVATIONS // per_row:,}" in str(raised.value)
     assert model(torch.zeros(3, 20))["a"].shape == (3, 1)
+
+
+def test_evaluation_without_gradients_counts_only_the_widest_layers() -> None:
+    torch = pytest.importorskip("torch")
+    from mtl_core.models.registry import MAX_ACTIVATIONS, activations_per_row
+
+    settings = ModelConfig(hidden=(1024,) * 4)
+    per_row = activations_per_row(settings, 20, {"a": 1})  # 8 outputs of 1,024 kept for the backward pass
+    rows = MAX_ACTIVATIONS // per_row + 1
+    model = build_model(settings, 20, {"a": 1})
+    with pytest.raises(ConfigError):
+        model(torch.empty(rows, 20, device="meta"))
+    with torch.no_grad():  # two outputs of 1,024 alive at once: the same rows pass the check
+        with pytest.raises(RuntimeError, match="meta"):  # (and reach the layers, which meta input cannot enter)
+            model(torch.empty(rows, 20, device="meta"))
