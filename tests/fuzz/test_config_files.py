@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -92,6 +93,16 @@ def bad_encodings(draw: st.DrawFn) -> bytes:
 
 contents = st.one_of(alias_bombs(), deep_nesting(), huge_integers(), random_settings(), bad_encodings(),
                      st.binary(max_size=2_000))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_up() -> None:
+    """One plain run first, with no deadline: the engine's first imports (PyTorch, scikit-learn, SciPy) take long on
+    a busy machine, and a deadline that fired inside an import would leave a module half made."""
+    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
+        config = Path(folder) / "c.toml"
+        config.write_text("[train]\nepochs = 1\n", encoding="utf-8")
+        assert main(["run", str(config), "--out", str(Path(folder) / "r.json"), *FAST]) == 0
 
 
 @contextlib.contextmanager
