@@ -17,7 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas loads only when a frame is written: `python -m mtl_core list` and `runs list` do without
+    import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")  # "-1.5", "+2", "-3e4": a number, not a formula
@@ -40,10 +43,12 @@ def neutralise(value: Any) -> Any:
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell and column name neutralised; numeric columns are untouched."""
+    from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
+
     safe = frame.copy()
     for position in range(safe.shape[1]):
         column = safe.iloc[:, position]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)):
+        if not (is_numeric_dtype(column) or is_datetime64_any_dtype(column)):
             safe.isetitem(position, column.astype(object).map(neutralise))  # by position: names may repeat
     safe.columns = [neutralise(name) for name in frame.columns]
     return safe
