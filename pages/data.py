@@ -31,12 +31,12 @@ def table_of(data: dict[str, Any]) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=32, show_spinner="Checking the tasks against the data…")
-def check(config: dict[str, Any]) -> tuple[int, dict[str, list[int]]]:
-    """Build the data set exactly as a run would (split, labels, preprocessing); returns its training rows
-    and the table rows of each split."""
+def check(config: dict[str, Any]) -> tuple[int, dict[str, list[int]], tuple[str, ...]]:
+    """Build the data set exactly as a run would (split, labels, preprocessing); returns its training rows,
+    the table rows of each split, and its notes (text columns whose rare categories were merged)."""
     dataset = prepare(ExperimentConfig.from_dict(config))[1]
     parts = {"train": dataset.train, "val": dataset.val, "test": dataset.test}
-    return len(dataset.train.rows), {name: part.rows.tolist() for name, part in parts.items()}
+    return len(dataset.train.rows), {name: part.rows.tolist() for name, part in parts.items()}, dataset.notes
 
 
 def split_of(rows: int, parts: dict[str, list[int]]) -> list[str]:
@@ -155,7 +155,7 @@ def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) ->
     menu, verdict = st.container(), st.container()  # the targets, then at once whether it is ready, and Train now
     try:
         config = tasks_section(table, config, menu)
-        rows, parts = check(config.to_dict())
+        rows, parts, notes = check(config.to_dict())
     except MTLError as error:
         verdict.error(message(shown(str(error), path)))
     else:
@@ -163,6 +163,8 @@ def sections(config: ExperimentConfig, table: pd.DataFrame, path: str | None) ->
         sync_link(config)
         split = split_of(len(table), parts)
         ready_bar(verdict, config, rows)
+        for note in notes:
+            verdict.warning(message(note), icon=":material/category:")
     charts(table, config, split)
 
 

@@ -328,3 +328,10 @@ def test_a_label_column_of_a_table_set_is_never_offered_as_an_input() -> None:
     columns = at.data_editor(key="data.columns").value
     assert dict(zip(columns["column"], columns["role"], strict=True))["parity"] == "label only, never an input"
     assert not dict(zip(columns["column"], columns["input"], strict=True))["parity"]
+
+
+def test_a_text_input_with_too_many_categories_is_capped_and_the_page_says_so() -> None:
+    rows = [f"{i},{'city' + str(i)},{i * 0.5}" for i in range(200)]  # 200 distinct cities: past MTL_MAX_CATEGORIES
+    at = upload(open_app("pages/data.py"), "towns.csv", ("n,city,price\n" + "\n".join(rows)).encode())
+    assert ready(at), [item.value for item in at.error]
+    assert any("city" in item.value and "other" in item.value for item in at.warning), [w.value for w in at.warning]
