@@ -106,13 +106,13 @@ def heartbeat() -> bool:
     """Tell the job manager this browser's pages are still open; True when it has runs queued or training.
 
     Every script run and every poll of a live panel calls this: a browser unseen for longer than
-    ``DISCONNECT_GRACE_S`` (its tabs closed) has its runs stopped. Without the jobs module loaded there
-    are no jobs, and nothing is loaded for this (the Home page does without PyTorch).
+    ``DISCONNECT_GRACE_S`` (its tabs closed) has its runs stopped. Without a job manager there are no jobs,
+    and nothing is loaded for this (the Home page does without PyTorch).
     """
-    jobs = sys.modules.get("mtl_core.jobs")
-    if jobs is None:
+    # the manager as it is, never made here: none yet means no jobs (and the module may still be importing)
+    manager = getattr(sys.modules.get("mtl_core.jobs"), "_manager", None)
+    if manager is None:
         return False
-    manager = jobs.job_manager()
     manager.touch(owner_id())
     return bool(manager.owns_active(owner_id()))
 
