@@ -35,13 +35,20 @@ EXIT_OK, EXIT_DIVERGED, EXIT_USER_ERROR = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, dispatch, and turn an MTLError into one line on stderr and exit code 2."""
+    """Parse arguments, dispatch, and turn an MTLError (or an OSError about a path given) into one line on stderr
+    and exit code 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
     except MTLError as error:
         print(f"error: {one_line(str(error))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as error:  # a path the system refuses (too long, a loop of links, no permission), a full disk
+        from mtl_core.atomic import shown_path
+
+        where = shown_path(error.filename) if error.filename is not None else "a file"
+        print(f"error: {where}: {error.strerror or type(error).__name__}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 

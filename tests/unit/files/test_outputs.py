@@ -169,3 +169,12 @@ def test_a_comparison_out_that_cannot_be_written_exits_2_before_any_run(
     blocker.write_text("x", encoding="utf-8")
     code = main([command, str(DIABETES_TOML), "--no-store", "--quiet", "--out", str(blocker / "c.json")])
     assert "--out" in one_line_error(code, capsys)
+
+
+@pytest.mark.parametrize("argv", [["run", str(DIABETES_TOML), "--out", "a" * 300 + ".json", *FAST],
+                                  ["run", str(DIABETES_TOML), "--run-dir", "a" * 300, *FAST],
+                                  ["run", "a" * 300 + ".toml", *FAST],
+                                  ["predict", "a" * 300, str(DIABETES_TOML)]],
+                         ids=["out", "run-dir", "config", "predict"])
+def test_a_path_the_system_refuses_is_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert "a" * 201 not in one_line_error(main(argv), capsys)
