@@ -43,7 +43,7 @@ def test_a_killed_cli_run_is_interrupted_with_the_epochs_it_wrote(tmp_path: Path
     earlier.store_results(synthetic_results(5))
     before = {run.id: earlier.get(run.id) for run in earlier.list_runs()}
     earlier.close()
-    env = {**os.environ, "MTL_HOME": str(home)}
+    env = {**os.environ, "MTL_HOME": str(home), "MTL_MAX_EPOCHS": "100000"}  # a run long enough to be killed
     env.pop("MTL_DB", None)
     process = subprocess.Popen([sys.executable, "-m", "mtl_core", "run", str(DIABETES_TOML), "--quiet", "--set",
                                 "train.epochs=100000", "--out", str(tmp_path / "killed.json")],
