@@ -42,7 +42,8 @@ ANSWER = re.compile(r"(queued: number \d+ in line|running: epoch \d+ of \d+|comp
 EPOCHS_SHOWN = re.compile(r"epoch \d+ of (\d+)")
 ANSWER_S = 2.0  # a session must see its run's status or its queue place this soon after pressing Start
 MEMORY_MB = 3 * 1024  # the small host's memory
-GRACE_S = 5  # MTL_DISCONNECT_GRACE_S for the server under test: abandoned runs stop soon after the tab closes
+GRACE_S = 15  # MTL_DISCONNECT_GRACE_S for the server under test: abandoned runs stop soon after the tab closes,
+# and a live tab whose polls a busy machine delays by a few seconds keeps its run
 OPEN_MS = 120_000  # opening a page before the test starts, on a machine that may be busy
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-sync", "--disable-background-networking", "--disable-component-update"]
