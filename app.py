@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+    st.Page("pages/insight.py", title="Insight", icon=":material/lightbulb:"),
 ]
 
 navigation = st.navigation(PAGES)

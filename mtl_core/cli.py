@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from mtl_core import catalogue
 from mtl_core.atomic import WriteError, failure
 from mtl_core.errors import MTLError
+from mtl_core.insight.toy_cli import add_toy_command
 from mtl_core.runs_cli import GroupRecording, add_runs_commands, add_store_arguments, open_store, train_stored
 
 if TYPE_CHECKING:  # the engine (PyTorch, scikit-learn) loads only for the commands that train
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=command_list)
     add_comparison_commands(commands)
     add_runs_commands(commands)
+    add_toy_command(commands)
     return parser
 
 
@@ -151,6 +153,7 @@ def command_compare(args: argparse.Namespace) -> int:
     from mtl_core.config import load_config
 
     config = load_config(args.config, checked(args.overrides))
+    check_comparison_work(config, args.seeds, args.strategies, 0)
     check_out(comparison_out(args, "compare"))
     with _run_progress(args.quiet) as progress, _group(args, "compare", config) as group:
         summary = compare(config, args.seeds, args.strategies, args.metrics, on_progress=progress,
@@ -160,6 +163,20 @@ def command_compare(args: argparse.Namespace) -> int:
     return _finish(args, "compare", summary, comparison_text, group)
 
 
+def check_comparison_work(config: Any, seeds: int, strategies: Sequence[str] | None, points: int) -> None:
+    """ConfigError (exit 2) before any run when seeds, points or the comparison's total epochs pass their limits."""
+    from mtl_core import limits
+    from mtl_core.compare.settings import ComparisonSettings, check_work
+    from mtl_core.errors import ConfigError
+    from mtl_core.experiment import resolve
+
+    for option, value, low, name in (("--seeds", seeds, 1, "MAX_SEEDS"), ("--points", points, 0, "MAX_POINTS")):
+        if not low <= value <= limits.LIMITS[name].value:
+            raise ConfigError(f"{option} {value}: give {low} to {limits.LIMITS[name].value}; {limits.describe(name)}")
+    settings = ComparisonSettings(strategies=tuple(strategies or (config.strategy.name,)), seeds=seeds, points=points)
+    check_work(settings, config.train.epochs, len(resolve(config).tasks))
+
+
 def command_pareto(args: argparse.Namespace) -> int:
     """Run the weight sweep and the references, write the JSON, print one row per point."""
     from mtl_core.compare import pareto
@@ -167,6 +184,7 @@ def command_pareto(args: argparse.Namespace) -> int:
     from mtl_core.config import load_config
 
     config = load_config(args.config, checked(args.overrides))
+    check_comparison_work(config, args.seeds, args.strategies, args.points)
     check_out(comparison_out(args, "pareto"))
     with _run_progress(args.quiet) as progress, _group(args, "pareto", config) as group:
         front = pareto(config, args.points, args.seeds, args.strategies, on_progress=progress,
