@@ -268,7 +268,7 @@ def figures(sessions: list[Session], elapsed: float, peak: float, stopped: int, 
     abandoned = sum(session.abandons for session in sessions)
     leaks = sum(bool(session.leaks) for session in sessions)
     result = {
-        "sessions": len(sessions), "abandoned": abandoned, "answered_within_2s": within,
+        "sessions": len(sessions), "abandoned": abandoned, "answered": len(answers), "answered_within_2s": within,
         "p50_s": round(statistics.median(answers), 2) if answers else None,
         "p95_s": round(answers[min(len(answers) - 1, int(0.95 * len(answers)))], 2) if answers else None,
         "peak_rss_mb": round(peak), "runs_completed": completed, "runs_lost": lost,

@@ -88,7 +88,7 @@ GENERATED: list[tuple[str, str, dict[str, Any]]] = [
     ("MAX_CELLS", "routed-synthetic", {"n_rows": 1_000_000, "n_features": 1_000}),
     ("MAX_IMAGES", "cells-synthetic", {"n_images": 10**7, "size": 16}),
     ("MAX_IMAGE_SIDE", "cells-synthetic", {"n_images": 20, "size": 10**5}),
-    ("MAX_PIXELS", "cells-synthetic", {"n_images": 100_000, "size": 128}),
+    ("MAX_PIXELS", "cells-synthetic", {"n_images": 40_000, "size": 128}),
 ]
 
 
