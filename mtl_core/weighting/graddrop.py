@@ -9,6 +9,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
+from mtl_core.limits import MAX_SEED
 from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
 
@@ -30,7 +31,7 @@ class GradDrop(GradientStrategy):
         self,
         leak: Annotated[float, Field(ge=0.0, le=1.0, description=(
             "fraction of every task's gradient that always passes (0: pure sign dropout, 1: plain sum)"))] = 0.0,
-        seed: Annotated[int, Field(ge=0, description="seed of the uniform draws that pick the sign")] = 0,
+        seed: Annotated[int, Field(ge=0, le=MAX_SEED, description="seed of the uniform draws that pick the sign")] = 0,
         space: Space = "parameters",
     ) -> None:
         self.leak = leak

@@ -10,6 +10,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
+from mtl_core.limits import MAX_SEED
 from mtl_core.weighting._linalg import gram_matrix
 from mtl_core.weighting.base import GradientStrategy, Jacobian, Space, task_rows
 from mtl_core.weighting.registry import STRATEGIES
@@ -32,7 +33,7 @@ class GradVac(GradientStrategy):
     def __init__(
         self,
         beta: Annotated[float, Field(ge=0.0, le=1.0, description="EMA rate of the target similarities φ̂")] = 0.01,
-        seed: Annotated[int, Field(ge=0, description="seed of the random order in which other tasks are visited")] = 0,
+        seed: Annotated[int, Field(ge=0, le=MAX_SEED, description="seed of the random order in which other tasks are visited")] = 0,
         space: Space = "parameters",
     ) -> None:
         self.beta = beta

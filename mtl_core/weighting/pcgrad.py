@@ -9,6 +9,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
+from mtl_core.limits import MAX_SEED
 from mtl_core.weighting._linalg import gram_matrix
 from mtl_core.weighting.base import GradientStrategy, Jacobian, Space
 from mtl_core.weighting.registry import STRATEGIES
@@ -28,7 +29,7 @@ class PCGrad(GradientStrategy):
 
     def __init__(
         self,
-        seed: Annotated[int, Field(ge=0, description="seed of the random order in which other tasks are visited")] = 0,
+        seed: Annotated[int, Field(ge=0, le=MAX_SEED, description="seed of the random order in which other tasks are visited")] = 0,
         space: Space = "parameters",
     ) -> None:
         self.seed = seed

@@ -13,6 +13,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
+from mtl_core.limits import MAX_SEED
 from mtl_core.weighting.base import Losses, LossWeighting, StepContext
 from mtl_core.weighting.registry import STRATEGIES
 
@@ -34,7 +35,7 @@ class RLW(LossWeighting):
         self,
         distribution: Annotated[Distribution, Field(
             description="where z comes from: normal N(0, 1), uniform U(0, 1), or dirichlet Dir(1, …, 1)")] = "normal",
-        seed: Annotated[int, Field(ge=0, description="seed of the method's own random generator")] = 0,
+        seed: Annotated[int, Field(ge=0, le=MAX_SEED, description="seed of the method's own random generator")] = 0,
     ) -> None:
         self.distribution = distribution
         self.seed = seed

@@ -24,3 +24,13 @@ def test_a_comparison_past_a_limit_exits_2_naming_it_before_training(argv: list[
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0]
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("strategy", ["rlw", "pcgrad", "graddrop", "gradvac"])
+def test_a_strategy_seed_past_what_generators_take_exits_2(strategy: str, capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    argv = ["run", DIABETES, "--quiet", "--no-store", "--out", str(tmp_path / "r.json"), "--set",
+            f"strategy.name={strategy}", "strategy.seed=10000000000000"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "strategy.seed" in err[0] and "2147483647" in err[0]
