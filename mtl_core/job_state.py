@@ -117,8 +117,7 @@ def train_stored(experiment: Experiment, store: RunStore, run_id: str,
             last.update(event)
             record(event)
         results: RunResults = experiment.results(on_event=handle)
-    folder.finish(results, experiment.model)
-    last.save(folder.folder, results.status)
+    folder.finish(results, experiment.model, last)  # last.pt is in the folder, and in its manifest, when swapped in
     store.finish(run_id, results, dataset_fingerprint=dataset_fingerprint(folder.folder))
     store.add_artefacts(run_id)
     return results.to_dict()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ def test_a_jobs_run_is_stored_with_its_owner_history_and_files(store: RunStore) 
     assert results is not None and run.history == results["history"] and run.metrics == results["metrics"]
     assert (run.summary.owner, run.summary.source, run.status) == ("session-1", "dashboard", "completed")
     assert "checkpoints/best.pt" in run.artefacts and store.list_runs(owner="session-2") == []
+    manifest = json.loads((store.run_dir(run_id) / "manifest.json").read_text(encoding="utf-8"))
+    assert "checkpoints/last.pt" in json.dumps(manifest)  # the last epoch's weights are vouched for too
 
 
 def test_a_cancelled_queued_job_is_stored_as_stopped(store: RunStore) -> None:
