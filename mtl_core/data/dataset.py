@@ -270,7 +270,11 @@ def _split(
             return np.asarray(kept), np.asarray(held)
         except ValueError:
             continue  # a class too small to appear in both parts: try a coarser key
-    kept, held = train_test_split(rows, test_size=fraction, random_state=seed)
+    try:
+        kept, held = train_test_split(rows, test_size=fraction, random_state=seed)
+    except ValueError:  # scikit-learn: the sizes leave one part empty (few rows, large shares)
+        raise DataError(f"{len(rows)} rows cannot be split with a share of {fraction:.3g} held out: one part would "
+                        f"be empty; use more rows or smaller data.test_size / data.val_size") from None
     return np.asarray(kept), np.asarray(held)
 
 
