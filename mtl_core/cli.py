@@ -150,17 +150,26 @@ def command_compare(args: argparse.Namespace) -> int:
     """Run the comparison, write its JSON, print the table, Δm% in words and the verdicts."""
     from mtl_core.compare import compare
     from mtl_core.compare.text import comparison_text
+
+    return _comparison(args, "compare", 0, comparison_text,
+                       lambda config, progress, on_run: compare(config, args.seeds, args.strategies, args.metrics,
+                                                                on_progress=progress, on_run=on_run))
+
+
+def _comparison(args: argparse.Namespace, kind: Literal["compare", "pareto"], points: int,
+                describe: Callable[[dict[str, Any]], str], train: Callable[..., dict[str, Any]]) -> int:
+    """The shared course of compare and pareto: read the config, refuse work past the limits and an output that
+    cannot be written before any run, train (``train(config, progress, on_run)``) into a stored group, finish."""
     from mtl_core.config import load_config
 
     config = load_config(args.config, checked(args.overrides))
-    check_comparison_work(config, args.seeds, args.strategies, 0)
-    check_out(comparison_out(args, "compare"))
-    with _run_progress(args.quiet) as progress, _group(args, "compare", config) as group:
-        summary = compare(config, args.seeds, args.strategies, args.metrics, on_progress=progress,
-                          on_run=group.on_run if group else None)
+    check_comparison_work(config, args.seeds, args.strategies, points)
+    check_out(comparison_out(args, kind))
+    with _run_progress(args.quiet) as progress, _group(args, kind, config) as group:
+        summary = train(config, progress, group.on_run if group else None)
         if group is not None:
             group.finish(summary)
-    return _finish(args, "compare", summary, comparison_text, group)
+    return _finish(args, kind, summary, describe, group)
 
 
 def check_comparison_work(config: Any, seeds: int, strategies: Sequence[str] | None, points: int) -> None:
@@ -181,17 +190,10 @@ def command_pareto(args: argparse.Namespace) -> int:
     """Run the weight sweep and the references, write the JSON, print one row per point."""
     from mtl_core.compare import pareto
     from mtl_core.compare.text import front_text
-    from mtl_core.config import load_config
 
-    config = load_config(args.config, checked(args.overrides))
-    check_comparison_work(config, args.seeds, args.strategies, args.points)
-    check_out(comparison_out(args, "pareto"))
-    with _run_progress(args.quiet) as progress, _group(args, "pareto", config) as group:
-        front = pareto(config, args.points, args.seeds, args.strategies, on_progress=progress,
-                       on_run=group.on_run if group else None)
-        if group is not None:
-            group.finish(front)
-    return _finish(args, "pareto", front, front_text, group)
+    return _comparison(args, "pareto", args.points, front_text,
+                       lambda config, progress, on_run: pareto(config, args.points, args.seeds, args.strategies,
+                                                               on_progress=progress, on_run=on_run))
 
 
 @contextmanager
