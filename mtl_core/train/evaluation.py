@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from mtl_core.data import MTLDataset, Split, TaskInfo
+from mtl_core.models.registry import rows_at_once
 from mtl_core.train.losses import task_loss
 from mtl_core.train.metrics import clean, task_metrics, task_metrics_per_model
 
@@ -19,10 +20,12 @@ Evaluation = tuple[dict[str, float], dict[str, Any]]  # per-task losses and metr
 
 @torch.no_grad()
 def split_outputs(model: nn.Module, split: Split, device: torch.device) -> dict[str, Tensor]:
-    """The model's raw outputs for every row of a split, in eval mode, on the CPU."""
+    """The model's raw outputs for every row of a split, in eval mode, on the CPU, a piece at a time (at most
+    CHUNK_ROWS rows, fewer for a model whose layers are wide: ``rows_at_once``)."""
     was_training = model.training
     model.eval()
-    chunks = [model(split.features[start:start + CHUNK_ROWS].to(device)) for start in range(0, len(split), CHUNK_ROWS)]
+    piece = rows_at_once(model, CHUNK_ROWS)
+    chunks = [model(split.features[start:start + piece].to(device)) for start in range(0, len(split), piece)]
     model.train(was_training)
     names = chunks[0].keys() if chunks else ()
     return {name: torch.cat([chunk[name].float().cpu() for chunk in chunks]) for name in names}

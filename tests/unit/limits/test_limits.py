@@ -183,3 +183,29 @@ def test_evaluation_without_gradients_counts_only_the_widest_layers() -> None:
     with torch.no_grad():  # two outputs of 1,024 alive at once: the same rows pass the check
         with pytest.raises(RuntimeError, match="meta"):  # (and reach the layers, which meta input cannot enter)
             model(torch.empty(rows, 20, device="meta"))
+
+
+def test_evaluation_cuts_a_split_into_pieces_a_wide_model_may_take(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    from mtl_core.data import Split
+    from mtl_core.models import registry
+    from mtl_core.train.evaluation import CHUNK_ROWS, split_outputs
+
+    settings = ModelConfig(hidden=(64, 64))
+    model = build_model(settings, 5, {"a": 1})
+    per_row = min(registry.activations_per_row(settings, 5, {"a": 1}), 2 * 64)  # no gradients: two widest layers
+    monkeypatch.setattr(registry, "MAX_ACTIVATIONS", 40 * per_row)  # 40 rows at once, the split has 100
+    assert registry.rows_at_once(model, CHUNK_ROWS) == 40
+    assert registry.rows_at_once(torch.nn.Linear(5, 1), CHUNK_ROWS) == CHUNK_ROWS  # not built here: no budget known
+    features = torch.randn(100, 5)
+    with pytest.raises(ConfigError), torch.no_grad():
+        model(features)  # the whole split at once is past the budget
+    split = Split(features=features, targets={"a": torch.zeros(100)}, masks={"a": torch.ones(100, dtype=torch.bool)},
+                  rows=np.arange(100))
+    outputs = split_outputs(model, split, torch.device("cpu"))
+    with torch.no_grad():
+        model.eval()
+        expected = torch.cat([model(features[start:start + 40])["a"] for start in range(0, 100, 40)])
+    torch.testing.assert_close(outputs["a"], expected)
