@@ -105,6 +105,20 @@ def _check_batch(module: nn.Module, args: tuple[Any, ...], *, sizes: tuple[int, 
                           f"{max(1, MAX_ACTIVATIONS // per_row):,}, or use narrower layers")
 
 
+def rows_at_once(model: nn.Module, default: int) -> int:
+    """The most rows one gradient-free forward pass of ``model`` may take within MAX_ACTIVATIONS, at most ``default``.
+
+    Evaluation and prediction cut a split into pieces of this size, so a wide model (a convolutional trunk on
+    large images) evaluates in smaller pieces instead of being refused. A model not made by ``build_model``
+    (no batch check) takes ``default``.
+    """
+    for hook in model._forward_pre_hooks.values():
+        if isinstance(hook, partial) and hook.func is _check_batch:
+            total, widest = hook.keywords["sizes"]
+            return max(1, min(default, MAX_ACTIVATIONS // max(1, min(total, 2 * widest))))
+    return default
+
+
 def parameter_count(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> int:
     """How many parameters the model has, counted on the ``meta`` device: nothing is allocated.
 
