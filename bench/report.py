@@ -21,3 +21,9 @@ def write_section(heading: str, text: str, path: Path = DEFAULT) -> None:
         new = old[:start] + text + (old[following + 1:] if following >= 0 else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def write_sections(sections: dict[str, str], path: Path = DEFAULT) -> None:
+    """Replace (or append) each section, by heading; every other section of the file is kept as it is."""
+    for heading, text in sections.items():
+        write_section(heading, text, path)
