@@ -1,0 +1,140 @@
+"""Engine overhead: an epoch of the ``Trainer`` (strategy ``equal``) against an epoch of a hand-written PyTorch loop
+with the same model, the same initial weights, the same batches and the same optimiser.
+
+The Trainer's epoch is one step of its event generator: the training steps, the epoch's validation loss and
+metrics, the EpochEnded event, and, with the store on, the event written to a run store (SQLite, in a
+temporary folder) as ``python -m mtl_core run`` stores it. The hand loop does the training steps only
+(forward, Σ_t MSE_t, backward, Adam), which is what the engine's extras are measured against.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from bench.suite.options import Options, Progress
+from bench.suite.records import machine, machine_text, record
+from bench.suite.timing import Clock, Timing, interleaved
+from mtl_core.config import ExperimentConfig
+from mtl_core.data.dataset import MTLDataset
+from mtl_core.experiment import prepare
+from mtl_core.store import RunStore
+from mtl_core.train import Trainer
+from mtl_core.train.trainer import build_run_model
+
+SECTION = "## Engine overhead"
+TARGET = 1.05
+FULL = {"rows": 10_000, "batch": 256, "warmup": 2, "repeats": 15}
+QUICK = {"rows": 600, "batch": 128, "warmup": 1, "repeats": 2}
+
+
+def experiment(rows: int, batch: int, epochs: int, device: str = "cpu") -> tuple[ExperimentConfig, MTLDataset]:
+    """mmoe-synthetic (2 regression tasks, 100 features), hps 128→128, equal, Adam, mini-batches, one thread."""
+    return prepare(ExperimentConfig.from_dict({
+        "data": {"dataset": "mmoe-synthetic", "params": {"correlation": 0.5, "n_rows": rows}},
+        "model": {"architecture": "hps", "hidden": [128, 128]}, "strategy": {"name": "equal"},
+        "train": {"epochs": epochs, "batch_size": batch, "threads": torch.get_num_threads(), "device": device}}))
+
+
+def trainer_epochs(config: ExperimentConfig, dataset: MTLDataset, store: RunStore | None) -> Callable[[], None]:
+    """One call: one more epoch of the Trainer's run (and its event stored when ``store`` is given)."""
+    trainer = Trainer(config, dataset)
+    events = trainer.run()
+    record_event = store.recorder(store.start_run(config)) if store is not None else (lambda event: None)
+    record_event(next(events))  # RunStarted
+
+    def epoch() -> None:
+        record_event(next(events))
+    epoch.model = trainer.model  # type: ignore[attr-defined]
+    return epoch
+
+
+def hand_epochs(config: ExperimentConfig, dataset: MTLDataset, initial: dict[str, torch.Tensor]) -> Callable[[], None]:
+    """One call: one epoch of a plain loop over the same shuffled batches (same generator seed as the Trainer)."""
+    model = build_run_model(config, dataset)
+    model.load_state_dict(initial)
+    model.to(dataset.train.features.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
+    shuffle = torch.Generator().manual_seed(config.train.seed + 2)
+    features, targets = dataset.train.features, dataset.train.targets
+    batch = config.train.batch_size
+
+    def epoch() -> None:
+        model.train()
+        order = torch.randperm(len(features), generator=shuffle)
+        for start in range(0, len(features), batch):
+            rows = order[start:start + batch]
+            outputs = model(features[rows])
+            loss = sum(F.mse_loss(outputs[name].reshape(-1), targets[name][rows]) for name in targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[union-attr]
+            optimizer.step()
+    return epoch
+
+
+def measure_one(store_on: bool, sizes: dict[str, int], clock: Clock) -> Timing:
+    """Trainer epochs vs hand-loop epochs, and a second hand loop as the noise copy."""
+    epochs = sizes["warmup"] + sizes["repeats"] + 1
+    config, dataset = experiment(sizes["rows"], sizes["batch"], epochs)
+    with tempfile.TemporaryDirectory() as folder:
+        store = RunStore(Path(folder) / "runs.db") if store_on else None
+        try:
+            trainer = trainer_epochs(config, dataset, store)
+            initial = {name: value.detach().clone() for name, value in trainer.model.state_dict().items()}  # type: ignore[attr-defined]
+            hand, copy = hand_epochs(config, dataset, initial), hand_epochs(config, dataset, initial)
+            return interleaved(trainer, hand, copy, sizes["warmup"], sizes["repeats"], clock)
+        finally:
+            if store is not None:
+                store.close()
+
+
+def measure(options: Options, progress: Progress) -> list[dict[str, Any]]:
+    sizes = QUICK if options.quick else FULL
+    out = []
+    for store_on in (True, False):
+        for clock_name, clock in (("cpu", time.thread_time), ("wall", time.perf_counter)):
+            progress(f"store {'on' if store_on else 'off'}, {clock_name} time")
+            timing = measure_one(store_on, sizes, clock)
+            parameters = {"store": store_on, "clock": clock_name, **sizes, "tasks": 2, "hidden": "128x128"}
+            out.append(record("overhead", parameters, timing.median, "s/epoch", timing.baseline_median, timing.ratio))
+            out.append(record("overhead_noise", parameters, statistics.median(timing.copy), "s/epoch",
+                              timing.baseline_median, timing.noise))
+    return out
+
+
+def section(records: list[dict[str, Any]], options: Options) -> str:
+    """The doc section: a row per (store, clock): Trainer / hand loop, and the hand loop's copy / hand loop."""
+    noise = {(r["parameters"]["store"], r["parameters"]["clock"]): r for r in records if r["name"] == "overhead_noise"}
+    lines = [SECTION, "",
+             "An epoch of the `Trainer` (strategy `equal`) divided by an epoch of a hand-written PyTorch loop with the "
+             "same model, initial weights, batches (the same shuffle generator) and optimiser (Adam, same lr and weight "
+             "decay): `mmoe-synthetic` (p = 0.5, "
+             f"{FULL['rows']:,} rows, 2 regression tasks, 100 features), hps 128→128, batch {FULL['batch']}, one torch "
+             f"thread. {FULL['warmup']} warm-up epochs, then the median of {FULL['repeats']} epochs of each, the "
+             "Trainer, the hand loop and a second identical hand loop interleaved (who goes first rotates). The "
+             "Trainer's epoch includes what the engine adds: the validation loss and metrics each epoch, the "
+             "EpochEnded event and, with the store on, writing it to a run store (SQLite in a temporary folder, as "
+             "`python -m mtl_core run` stores runs). CPU time is the thread's (`time.thread_time`, which other "
+             "processes do not inflate, but which misses time spent waiting for the disk); wall time includes the "
+             f"SQLite commits' waits. Target: ≤ {TARGET}×.", "",
+             f"Machine: {machine_text(records[0]['machine'] if records else machine())}.", "",
+             "Reproduce: `python -m bench --only overhead`", "",
+             "| store | clock | Trainer epoch | hand-loop epoch | Trainer / hand loop | noise: hand loop copy / hand loop | target |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for item in records:
+        if item["name"] != "overhead":
+            continue
+        key = (item["parameters"]["store"], item["parameters"]["clock"])
+        copy = noise[key]["ratio"]
+        lines.append(f"| {'on' if key[0] else 'off'} | {key[1]} | {item['value'] * 1000:.1f} ms | "
+                     f"{item['baseline'] * 1000:.1f} ms | {item['ratio']:.3f}× | "
+                     f"{'—' if copy is None else f'{copy:.3f}×'} | "
+                     f"{'met' if item['ratio'] <= TARGET else 'not met'} |")
+    return "\n".join(lines) + "\n"
