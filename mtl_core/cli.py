@@ -27,6 +27,7 @@ from mtl_core.atomic import WriteError, failure
 from mtl_core.errors import MTLError
 from mtl_core.insight.toy_cli import add_toy_command
 from mtl_core.runs_cli import GroupRecording, add_runs_commands, add_store_arguments, open_store, train_stored
+from mtl_core.sweep.cli import add_backend_arguments, add_sweep_command
 
 if TYPE_CHECKING:  # the engine (PyTorch, scikit-learn) loads only for the commands that train
     from mtl_core.results import RunResults
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("what", choices=list(catalogue.NAMES))
     listing.set_defaults(handler=command_list)
     add_comparison_commands(commands)
+    add_sweep_command(commands)
     add_runs_commands(commands)
     add_toy_command(commands)
     return parser
@@ -139,6 +141,7 @@ def _comparison_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--out", help=f"where to write the JSON (default: $MTL_RESULTS_DIR or ./mtl_results/, "
                                       f"as <config name>-{name}-<UTC time>.json)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_backend_arguments(parser, None)
     add_store_arguments(parser)
 
 
@@ -151,9 +154,11 @@ def command_compare(args: argparse.Namespace) -> int:
     from mtl_core.compare import compare
     from mtl_core.compare.text import comparison_text
 
+    backend = comparison_backend(args)
     return _comparison(args, "compare", 0, comparison_text,
                        lambda config, progress, on_run: compare(config, args.seeds, args.strategies, args.metrics,
-                                                                on_progress=progress, on_run=on_run))
+                                                                on_progress=progress, on_run=on_run,
+                                                                backend=backend))
 
 
 def _comparison(args: argparse.Namespace, kind: Literal["compare", "pareto"], points: int,
@@ -191,9 +196,25 @@ def command_pareto(args: argparse.Namespace) -> int:
     from mtl_core.compare import pareto
     from mtl_core.compare.text import front_text
 
+    backend = comparison_backend(args)
     return _comparison(args, "pareto", args.points, front_text,
                        lambda config, progress, on_run: pareto(config, args.points, args.seeds, args.strategies,
-                                                               on_progress=progress, on_run=on_run))
+                                                               on_progress=progress, on_run=on_run,
+                                                               backend=backend))
+
+
+def comparison_backend(args: argparse.Namespace) -> Any:
+    """The backend ``--backend`` names (None without it: the runs train here, one group after another)."""
+    if args.backend is None:
+        if args.address or args.max_concurrent is not None:
+            from mtl_core.errors import ConfigError
+
+            raise ConfigError("--address and --max-concurrent go with --backend local or --backend ray")
+        return None
+    from mtl_core.sweep.backends import make_backend
+    from mtl_core.sweep.cli import concurrency
+
+    return make_backend(args.backend, max_concurrent=concurrency(args.max_concurrent, 2), address=args.address)
 
 
 @contextmanager

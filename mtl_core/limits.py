@@ -75,6 +75,10 @@ MAX_SEEDS = _limit("MAX_SEEDS", 20, "seeds per comparison")
 MAX_POINTS = _limit("MAX_POINTS", 15, "Pareto points per task")
 MAX_COMPARISON_EPOCHS = _limit("MAX_COMPARISON_EPOCHS", 20_000, "epochs in one comparison, over all its runs")
 
+# Sweeps (mtl_core.sweep)
+MAX_TRIALS = _limit("MAX_TRIALS", 64, "trials per sweep (grid × samples × seeds)")
+MAX_CONCURRENT_TRIALS = _limit("MAX_CONCURRENT_TRIALS", 4, "trials (or comparison runs) training at once on a backend")
+
 # A shared server
 MAX_JOBS = _limit("MAX_JOBS", 2, "runs training at once on the server")
 MAX_ACTIVE_PER_VISITOR = _limit("MAX_ACTIVE_PER_VISITOR", 1, "runs training at once per visitor")

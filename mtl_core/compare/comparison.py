@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mtl_core.compare.report import build_summary, check_tasks
 from mtl_core.compare.runs import (
@@ -22,13 +22,16 @@ from mtl_core.compare.runs import (
 from mtl_core.config import ExperimentConfig
 from mtl_core.experiment import resolve
 
+if TYPE_CHECKING:
+    from mtl_core.sweep.backends import Backend
+
 DEFAULT_SEEDS = 5
 
 
 def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS,
             strategies: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
             should_stop: StopCheck | None = None, on_progress: Progress | None = None,
-            on_run: OnRun | None = None) -> dict[str, Any]:
+            on_run: OnRun | None = None, backend: Backend | None = None) -> dict[str, Any]:
     """Train each strategy's multi-task model and the single-task baseline over seeds; summarise the test metrics.
 
     Methods: ``stl``, one run per seed of the config with architecture ``single_task`` (one network per
@@ -68,6 +71,6 @@ def compare(config: ExperimentConfig, seeds: int | Sequence[int] = DEFAULT_SEEDS
     extra = check_metrics(config, metrics)
     config = with_metrics(config, extra)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names}}
-    table = run_methods(groups, seed_values, should_stop, on_progress, on_run)
+    table = run_methods(groups, seed_values, should_stop, on_progress, on_run, backend)
     stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     return build_summary(config, seed_values, names, extra, table, stopped)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mtl_core.compare.report import metric_block, notes
 from mtl_core.compare.runs import (
@@ -29,6 +29,9 @@ from mtl_core.compare.runs import (
 from mtl_core.config import ExperimentConfig
 from mtl_core.errors import ConfigError
 from mtl_core.experiment import resolve
+
+if TYPE_CHECKING:
+    from mtl_core.sweep.backends import Backend
 from mtl_core.tasks import higher_is_better
 
 DEFAULT_POINTS, DEFAULT_SEEDS = 7, 3
@@ -121,7 +124,8 @@ def _reference(blocks: Mapping[str, Any], method: str, names: Sequence[str], lab
 
 def pareto(config: ExperimentConfig, points: int = DEFAULT_POINTS, seeds: int | Sequence[int] = DEFAULT_SEEDS,
            strategies: Sequence[str] | None = None, on_progress: Progress | None = None,
-           should_stop: StopCheck | None = None, on_run: OnRun | None = None) -> dict[str, Any]:
+           should_stop: StopCheck | None = None, on_run: OnRun | None = None,
+           backend: Backend | None = None) -> dict[str, Any]:
     """Sweep static loss weights over the simplex (see ``sweep_weights``) and place strategies and stl beside it.
 
     Every point, strategy and the single-task baseline runs over the same seeds (``train.seed`` values;
@@ -140,7 +144,7 @@ def pareto(config: ExperimentConfig, points: int = DEFAULT_POINTS, seeds: int | 
     names = check_strategies(config, strategies)
     groups = {STL: baseline_config(config), **{name: strategy_config(config, name) for name in names},
               **{weights_label(point): static_config(config, point) for point in weights}}
-    table = run_methods(groups, seed_values, should_stop, on_progress, on_run)
+    table = run_methods(groups, seed_values, should_stop, on_progress, on_run, backend)
     stopped = any(results is None or results.status == "stopped" for column in table.values() for results in column)
     return {"status": "stopped" if stopped else "completed", "seeds": seed_values, "strategies": names,
             "config": config.to_dict(), **front_summary(config, weights, names, table, seed_values)}

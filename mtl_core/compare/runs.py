@@ -8,7 +8,7 @@ so every method and seed is scored on the same test rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from mtl_core.config import ExperimentConfig, ModelConfig
 from mtl_core.errors import ConfigError
@@ -18,6 +18,9 @@ from mtl_core.results import RunResults
 from mtl_core.settings import hparam_names
 from mtl_core.tasks import metrics_for
 from mtl_core.weighting import STRATEGIES, create
+
+if TYPE_CHECKING:
+    from mtl_core.sweep.backends import Backend
 
 STL = "stl"  # the single-task baseline's name among the methods
 BASELINE_ARCHITECTURE = "single_task"
@@ -152,16 +155,21 @@ def _run_one_by_one(configs: Sequence[ExperimentConfig], should_stop: StopCheck 
 
 
 def run_methods(groups: Mapping[str, ExperimentConfig], seeds: Sequence[int], should_stop: StopCheck | None = None,
-                on_progress: Progress | None = None, on_run: OnRun | None = None) -> dict[str, list[Results | None]]:
+                on_progress: Progress | None = None, on_run: OnRun | None = None,
+                backend: Backend | None = None) -> dict[str, list[Results | None]]:
     """Each method's config over every seed: method -> results per seed (None where no run happened).
 
     ``on_progress(done, total, label)`` is called once before the first run and after each run;
     ``on_run(method, results)`` after each run too (a group trained together reports its runs as it ends).
+    With a ``backend`` (``mtl_core.sweep``), every (method, seed) run trains on it, as many at once as it allows,
+    with the numbers the runs have here.
     """
     total, done = len(groups) * len(seeds), 0
     table: dict[str, list[Results | None]] = {}
     if on_progress is not None:
         on_progress(0, total, "starting")
+    if backend is not None:
+        return _run_on_backend(groups, seeds, backend, should_stop, on_progress, on_run)
 
     for method, config in groups.items():
         def report(results: Results, method: str = method) -> None:
@@ -175,6 +183,34 @@ def run_methods(groups: Mapping[str, ExperimentConfig], seeds: Sequence[int], sh
         stopped = should_stop is not None and should_stop()
         results = [] if stopped else run_group([with_seed(config, seed) for seed in seeds], should_stop, report)
         table[method] = [*results, *[None] * (len(seeds) - len(results))]
+    return table
+
+
+def _run_on_backend(groups: Mapping[str, ExperimentConfig], seeds: Sequence[int], backend: Backend,
+                    should_stop: StopCheck | None, on_progress: Progress | None,
+                    on_run: OnRun | None) -> dict[str, list[Results | None]]:
+    """``run_methods`` on a backend: one task per (method, seed); a run that fails twice is a SweepError."""
+    from mtl_core.sweep.backends import Outcome, SweepError, Task
+
+    table: dict[str, list[Results | None]] = {method: [None] * len(seeds) for method in groups}
+    keys = {f"{m}|{i}": (method, i) for m, method in enumerate(groups) for i in range(len(seeds))}
+    tasks = [Task(key, with_seed(groups[method], seeds[i]).to_dict()) for key, (method, i) in keys.items()]
+    done = 0
+
+    def record(outcome: Outcome) -> None:
+        nonlocal done
+        method, i = keys[outcome.key]
+        if outcome.results is None:
+            raise SweepError(f"the {method} run of seed {seeds[i]} failed twice on the {backend.name} backend: "
+                             f"{outcome.reason}")
+        results = table[method][i] = RunResults.from_dict(outcome.results)
+        done += 1
+        if on_run is not None:
+            on_run(method, results)
+        if on_progress is not None:
+            on_progress(done, len(tasks), f"{method}, seed {seeds[i]}: {results.status}")
+
+    backend.run(tasks, record, should_stop)
     return table
 
 

@@ -35,8 +35,8 @@ class GroupsMixin:
         """Write a new group (status ``running``); its runs name it with ``group_id``. Returns its id."""
         from mtl_core.store.runs import new_id
 
-        if kind not in ("compare", "pareto", "study"):
-            raise ValueError(f"group kind {kind!r}: use 'compare', 'pareto' or 'study'")
+        if kind not in ("compare", "pareto", "study", "sweep"):
+            raise ValueError(f"group kind {kind!r}: use 'compare', 'pareto', 'study' or 'sweep'")
         values = config.to_dict() if hasattr(config, "to_dict") else dict(config)
         group_id = new_id()
         self.db.write(lambda c: c.execute(

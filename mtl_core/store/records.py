@@ -10,7 +10,8 @@ from typing import Any, Literal, TypeAlias
 from mtl_core.results import RunResults
 
 StoredStatus: TypeAlias = Literal["running", "completed", "diverged", "stopped", "interrupted", "failed"]
-GroupKind: TypeAlias = Literal["compare", "pareto", "study"]  # study: the dashboard's comparison and sweep in one
+GroupKind: TypeAlias = Literal["compare", "pareto", "study", "sweep"]  # study: the dashboard's comparison and sweep
+# in one; sweep: a hyper-parameter sweep (mtl_core.sweep)
 TaskMetrics: TypeAlias = dict[str, dict[str, float | None]]  # {task: {metric: value}}
 STATUSES: tuple[str, ...] = ("running", "completed", "diverged", "stopped", "interrupted", "failed")
 
