@@ -131,6 +131,10 @@ class TrainConfig(_Section):
     # step: epochs between decays; plateau: epochs without improvement first
     step_size: int = limited("MAX_EPOCHS", 10, ge=1)
     gamma: float = Field(0.1, gt=0.0, lt=1.0)  # step, plateau: the factor each decay multiplies the lr by
+    diagnostics: bool = Field(False, description=(
+        "record per epoch how the tasks' gradients of the shared parameters agree (cosines, conflicts, norms, "
+        "angles to the update, implied weights), their lookahead affinity and what the model's gates do; "
+        "shown on the Insight page; the trained numbers stay the same, only slower"))
 
     @model_validator(mode="after")
     def _check_selection(self) -> TrainConfig:

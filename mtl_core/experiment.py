@@ -126,6 +126,7 @@ def collect_results(config: ExperimentConfig, events: Iterable[Event],
     started = time.perf_counter()
     resolved = resolve(config)
     history: list[dict[str, Any]] = []
+    diagnostics: list[dict[str, Any]] = []  # train.diagnostics: kept beside the history, not in it
     run_info: dict[str, Any] = {}
     ended: RunEnded | None = None
     for event in events:
@@ -134,7 +135,9 @@ def collect_results(config: ExperimentConfig, events: Iterable[Event],
         if isinstance(event, RunStarted):
             run_info = event.to_dict()
         elif isinstance(event, EpochEnded):
-            history.append({key: value for key, value in event.to_dict().items() if key != "type"})
+            history.append({key: value for key, value in event.to_dict().items() if key not in ("type", "diagnostics")})
+            if event.diagnostics is not None:
+                diagnostics.append(event.diagnostics)
         elif isinstance(event, RunEnded):
             ended = event
     assert ended is not None, "a run always ends with RunEnded"
@@ -152,6 +155,7 @@ def collect_results(config: ExperimentConfig, events: Iterable[Event],
         best_value=selection.best_value_,
         run={key: value for key, value in run_info.items() if key != "type"},
         environment={"torch": torch.__version__, "python": platform.python_version()},
+        diagnostics=diagnostics,
     )
 
 

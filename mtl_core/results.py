@@ -39,6 +39,8 @@ class RunResults(Mapping[str, Any]):
     best_value: float | None = None  # its watched value
     run: dict[str, Any] = field(default_factory=dict)  # the RunStarted event's values: sizes, device, strategy
     environment: dict[str, str] = field(default_factory=dict)  # torch and Python versions
+    # train.diagnostics: one record per epoch (mtl_core.train.diagnostics); the key is written only when there are
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The RESULTS.json structure, in its key order.
@@ -46,7 +48,10 @@ class RunResults(Mapping[str, Any]):
         >>> RunResults({}, "completed", "", 0, 0.5, {"val": {}, "test": {}}, []).to_dict()["duration_s"]
         0.5
         """
-        return {name: getattr(self, name) for name in _KEYS}
+        return {name: getattr(self, name) for name in self._keys()}
+
+    def _keys(self) -> tuple[str, ...]:
+        return _KEYS if self.diagnostics else _KEYS[:-1]
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> RunResults:
@@ -66,15 +71,15 @@ written by python -m mtl_core run
         return cls(**{"reason": "", "epochs_run": len(values["history"]), **known})
 
     def __getitem__(self, key: str) -> Any:
-        if key not in _KEYS:
+        if key not in self._keys():
             raise KeyError(key)
         return getattr(self, key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_KEYS)
+        return iter(self._keys())
 
     def __len__(self) -> int:
-        return len(_KEYS)
+        return len(self._keys())
 
 
 _KEYS: tuple[str, ...] = tuple(entry.name for entry in fields(RunResults))

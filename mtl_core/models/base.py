@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from torch import Tensor, nn
 
@@ -47,6 +48,12 @@ class MTLModel(nn.Module):
     def regularizer(self) -> Tensor | None:
         """A penalty tying the tasks' parameters (soft sharing), added to the loss; None when there is none."""
         return None
+
+    def inspect(self, x: Tensor) -> dict[str, Any]:
+        """What the model shows of how its tasks share, on a batch ``x`` (plain values, for ``train.diagnostics``):
+        e.g. ``{"gates": ...}`` for mixtures of experts; {} when there is nothing to show. Called without gradients,
+        in evaluation mode; it changes nothing."""
+        return {}
 
     def last_shared_layer(self) -> list[nn.Parameter]:
         """The parameters of the last shared layer (GradNorm measures gradient norms there)."""

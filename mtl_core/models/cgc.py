@@ -7,7 +7,7 @@ The extraction layer defined here is also the building block of PLE (``ple.py``,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import numpy as np
 from pydantic import Field
@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from mtl_core.config import ModelConfig
 from mtl_core.models.base import MTLModel
-from mtl_core.models.mmoe import SoftmaxGate, TowerHidden, expert_last_layers, mix, tower
+from mtl_core.models.mmoe import SoftmaxGate, TowerHidden, expert_labels, expert_last_layers, mean_gate, mix, tower
 from mtl_core.models.registry import ARCHITECTURES
 from mtl_core.models.trunks import build_trunk
 
@@ -114,6 +114,26 @@ class CGC(MTLModel):
             task_inputs, shared_input = layer(task_inputs, shared_input)
         return {name: tower(inputs) for name, tower, inputs in zip(self.task_names, self.towers, task_inputs,
                                                                    strict=True)}
+
+    def inspect(self, x: Tensor) -> dict[str, Any]:
+        """Mean gate weights per level: ``{"gates": [{task: {"own e" | "shared e": w}}, …], "shared_gates":
+        [{"<task> e" | "shared e": w}, …]}`` (the shared gates of PLE's levels but the last; each gate sums to 1)."""
+        gates: list[dict[str, dict[str, float]]] = []
+        shared_gates: list[dict[str, float]] = []
+        task_inputs: list[Tensor] = [x] * len(self.task_names)
+        shared_input: Tensor | None = x
+        for layer in self.extraction_layers():
+            n_own = len(cast(nn.ModuleList, layer.task_experts[0]))
+            labels = [*expert_labels(n_own, "own"), *expert_labels(len(layer.shared_experts), "shared")]
+            gates.append({name: mean_gate(gate(inputs), labels) for name, gate, inputs
+                          in zip(self.task_names, layer.task_gates, task_inputs, strict=True)})
+            if layer.shared_gate is not None and shared_input is not None:
+                everything = [label for name in self.task_names for label in expert_labels(n_own, name)]
+                shared_gates.append(mean_gate(layer.shared_gate(shared_input),
+                                              [*everything, *expert_labels(len(layer.shared_experts), "shared")]))
+            assert shared_input is not None
+            task_inputs, shared_input = layer(task_inputs, shared_input)
+        return {"gates": gates, **({"shared_gates": shared_gates} if shared_gates else {})}
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         layers = self.extraction_layers()

@@ -4,7 +4,7 @@ Learning", CVPR, §3.2-3.3 (Eq. 1; initialisation of α in §4.1)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import cast
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -84,6 +84,14 @@ class CrossStitch(MTLModel):
             activations = list(torch.tensordot(alpha, outputs, dims=1))  # [T, T] · [T, B, ...] → T × [B, ...]
         return {name: head(tail(a)) for name, head, tail, a in
                 zip(self.task_names, self.heads, self.tails, activations, strict=True)}
+
+    def inspect(self, x: Tensor) -> dict[str, Any]:
+        """The cross-stitch units: ``{"cross_stitch": [{task t: {task s: α_ts}} per stage]}``, how much of column
+        s's activations column t reads after each stage (Eq. 1; the batch is not needed)."""
+        names = self.task_names
+        return {"cross_stitch": [{target: dict(zip(names, row, strict=True))
+                                  for target, row in zip(names, alpha.detach().double().cpu().tolist(), strict=True)}
+                                 for alpha in self.units]}
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         yield from self.columns.parameters()

@@ -7,7 +7,7 @@ The softmax gate and the task tower defined here are reused by CGC and PLE (``cg
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import torch
@@ -48,6 +48,16 @@ def expert_last_layers(experts: nn.ModuleList) -> list[nn.Parameter]:
     return [parameter for expert in experts for parameter in last_layer_parameters(expert)]
 
 
+def expert_labels(count: int, prefix: str = "expert") -> list[str]:
+    """``["expert 1", …]``: the names of a gate's choices as ``inspect`` reports them."""
+    return [f"{prefix} {index + 1}" for index in range(count)]
+
+
+def mean_gate(weights: Tensor, labels: Sequence[str]) -> dict[str, float]:
+    """A gate's weights [B, E] averaged over the batch, by expert label."""
+    return dict(zip(labels, weights.detach().double().mean(dim=0).cpu().tolist(), strict=True))
+
+
 TowerHidden = Annotated[tuple[Annotated[int, Field(ge=1, le=limits.MAX_UNITS)], ...], Field(
     max_length=MAX_LAYERS, json_schema_extra={"limit": "MAX_UNITS"},
     description="units of each hidden layer of the task towers; empty: a linear head on the mixture")]
@@ -86,6 +96,12 @@ class MMoE(MTLModel):
     def gate_weights(self, x: Tensor) -> dict[str, Tensor]:
         """Each task's gate g_t(x) over the experts, ``{task: Tensor[B, E]}`` (rows sum to 1)."""
         return {name: gate(x) for name, gate in zip(self.task_names, self.gates, strict=True)}
+
+    def inspect(self, x: Tensor) -> dict[str, Any]:
+        """``{"gates": [{task: {"expert e": mean g_t,e(x) over the batch}}]}``: how much each task leans on each
+        expert (one level; each task's means sum to 1)."""
+        return {"gates": [{name: mean_gate(weights, expert_labels(weights.shape[1]))
+                           for name, weights in self.gate_weights(x).items()}]}
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.experts.parameters()

@@ -10,7 +10,7 @@ Multiple Tasks with Kernel Methods", JMLR 6 (``graph``); a shared Gaussian prior
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import torch
 from pydantic import Field
@@ -127,6 +127,21 @@ class SoftSharing(MTLModel):
 
     def regularizer(self) -> Tensor | None:
         return None if self.lam == 0 else self.lam * self.penalty()
+
+    def inspect(self, x: Tensor) -> dict[str, Any]:
+        """How far apart the tasks' trunks are: ``{"distances": {"a|b": ‖θ_a − θ_b‖}, "relative_distances":
+        {"a|b": ‖θ_a − θ_b‖ / ((‖θ_a‖ + ‖θ_b‖) / 2)}}`` over all trunk tensors (the batch is not needed)."""
+        flat = torch.cat([group.detach().double().flatten(1) for group in self.stacked_trunks()], dim=1)  # [T, n]
+        sizes = torch.linalg.vector_norm(flat, dim=1)
+        names = self.task_names
+        distances, relative = {}, {}
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                distance = float(torch.linalg.vector_norm(flat[a] - flat[b]))
+                scale = float(sizes[a] + sizes[b]) / 2
+                distances[f"{names[a]}|{names[b]}"] = distance
+                relative[f"{names[a]}|{names[b]}"] = distance / scale if scale > 0 else 0.0
+        return {"distances": distances, "relative_distances": relative}
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         for network in as_networks(self.networks):

@@ -39,6 +39,8 @@ class EpochEnded:
     duration_s: float
     elapsed_s: float
     extras: dict[str, float] = field(default_factory=dict)  # e.g. the soft-sharing regulariser's mean value
+    # train.diagnostics: the epoch's gradient conflict record (mtl_core.train.diagnostics); None when off
+    diagnostics: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values with the event's type."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -21,7 +21,8 @@ def loss_based_grads(strategy: LossWeighting, losses: Tensor, context: StepConte
 
 def gradient_based_grads(strategy: GradientStrategy, losses: Tensor, present: Sequence[bool],
                          shared: Sequence[Tensor], heads: Sequence[Tensor], representation: Tensor | None,
-                         mode: str = "per_task") -> Tensor | None:
+                         mode: str = "per_task",
+                         observe: Callable[[Tensor, list[int], Tensor], None] | None = None) -> Tensor | None:
     """Fill ``.grad``: the strategy's direction for the shared part, each task's own gradient for its head.
 
     Tasks without labelled rows in the batch are left out of the Jacobian (a zero row would pull
@@ -29,7 +30,8 @@ def gradient_based_grads(strategy: GradientStrategy, losses: Tensor, present: Se
     gradients w.r.t. the shared representation z, and z's combined gradient is back-propagated
     into the shared parameters. In the ``per_task`` mode one backward pass per task yields its row
     and its head's gradient together (``split_gradients``). Returns the implied task weights [T]
-    (0 for absent tasks) or None.
+    (0 for absent tasks) or None. ``observe(jacobian, rows, direction)`` (diagnostics) sees the Jacobian and the
+    direction once the direction is written; it must change neither.
     """
     rows = [index for index, labelled in enumerate(present) if labelled]
     inputs = list(shared) if representation is None else [representation]
@@ -55,6 +57,8 @@ def gradient_based_grads(strategy: GradientStrategy, losses: Tensor, present: Se
             write_direction(direction, shared)
         else:
             representation.backward(direction.view_as(representation))
+        if observe is not None:
+            observe(jacobian, rows, direction)
     for parameter, grad in zip(heads, head_grads, strict=True):
         parameter.grad = grad
     implied = strategy.implied_weights() if rows else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +26,7 @@ from mtl_core.errors import ConfigError
 from mtl_core.models import MTLModel, build_model
 from mtl_core.models.layers import initialize, seed_dropout
 from mtl_core.train.device import choose_device
+from mtl_core.train.diagnostics import INSPECTED_ROWS, Diagnostics
 from mtl_core.train.evaluation import evaluate_models, predictions
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted, Status
 from mtl_core.train.losses import stacked_losses
@@ -34,7 +35,9 @@ from mtl_core.train.schedule import current_lr, make_scheduler, step_scheduler
 from mtl_core.train.selection import VAL_LOSS, Selection, Watch, watch_for
 from mtl_core.train.stack import ParameterStack
 from mtl_core.train.step import gradient_based_grads, loss_based_grads
-from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, create, gradient_norms
+from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, create, gradient_norms, task_gradients
+
+Batch = tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]  # one batch's features, targets and masks
 
 
 @dataclass(slots=True)
@@ -81,6 +84,10 @@ class Trainer:
         if self.in_representation and not self.model.has_representation:
             raise ConfigError(f"strategy.space = 'representation': architecture {config.model.architecture!r} "
                               f"has no single shared representation; use space = 'parameters'")
+        names = {id(parameter): name for name, parameter in self.model.named_parameters()}
+        self.shared_named = {names[id(parameter)]: parameter for parameter in self.shared}  # the Jacobian's order
+        self.diagnostics: Diagnostics | None = None  # train.diagnostics: made afresh by each run's ``_start``
+        self.least_squares_: Tensor | None = None  # diagnostics: the last step's least-squares task weights
 
     def run(self) -> Generator[Event, None, None]:
         """Yield RunStarted, one EpochEnded per epoch, then RunEnded: completed (maybe early), diverged, stopped."""
@@ -97,6 +104,9 @@ class Trainer:
         self.epoch_losses: list[tuple[float, ...]] = []
         self.initial_losses: tuple[float, ...] | None = None
         self.step = 0
+        if self.config.train.diagnostics:
+            self.diagnostics = Diagnostics(self.task_names, isinstance(self.strategy, GradientStrategy))
+            self.diagnostics.space = "representation" if self.in_representation else "parameters"
         return RunStarted(
             tasks=self.task_names, epochs=self.config.train.epochs, n_train=len(self.dataset.train),
             n_val=len(self.dataset.val), n_test=len(self.dataset.test),
@@ -125,8 +135,11 @@ class Trainer:
                               f"validation rows (data.val_size = {self.config.data.val_size:g}); raise data.val_size "
                               f"or choose another scheduler")
 
-    def _start_epoch(self, n_rows: int, batch: int) -> None:
-        """Training mode, an empty tally and this epoch's order of the rows (from the run's shuffle generator)."""
+    def _start_epoch(self, n_rows: int, batch: int, lr: float | None = None) -> None:
+        """Training mode, an empty tally and this epoch's order of the rows (from the run's shuffle generator);
+        ``lr``: the rate this epoch trains with (the diagnostics' lookahead step)."""
+        if self.diagnostics is not None:
+            self.diagnostics.start_epoch(math.ceil(n_rows / batch), current_lr(self.optimizer) if lr is None else lr)
         self.model.train()
         self.order = torch.randperm(n_rows, generator=self.shuffle).to(self.device) if batch < n_rows else None
         zeros = [torch.zeros(len(self.task_names), dtype=torch.float64) for _ in range(3)]  # float64: no overflow
@@ -146,7 +159,9 @@ class Trainer:
             if not math.isfinite(value):
                 return f"loss of task {name!r} became {value} at epoch {epoch}"
         counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
-        weights, penalty = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation)
+        probe = (train.features[rows], targets, masks) if self.diagnostics is not None else None
+        weights, penalty = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation,
+                                      probe)
         tally = self.tally
         if penalty is not None:
             tally.penalty_sum += penalty
@@ -158,25 +173,88 @@ class Trainer:
             tally.weighted_steps += 1
         return None
 
-    def _step(self, losses: Tensor, epoch: int, present: tuple[bool, ...],
-              representation: Tensor | None) -> tuple[Tensor | None, float | None]:
+    def _step(self, losses: Tensor, epoch: int, present: tuple[bool, ...], representation: Tensor | None,
+              probe: Batch | None = None) -> tuple[Tensor | None, float | None]:
         """The gradients of one optimisation step (the loop then steps the optimiser); returns the task weights used
-        (None when the method has none) and the model's regulariser value (None when it has none)."""
+        (None when the method has none) and the model's regulariser value (None when it has none). ``probe``, with
+        train.diagnostics: the batch, for the lookahead affinity."""
         if self.initial_losses is None:
             self.initial_losses = tuple(losses.detach().cpu().tolist())
         self.optimizer.zero_grad(set_to_none=True)
         weights: Tensor | None
         if isinstance(self.strategy, LossWeighting):
+            if probe is not None:
+                self._diagnose_losses(losses, present, probe)
             weights = loss_based_grads(self.strategy, losses, self._context(losses, epoch, present))
         else:
             assert isinstance(self.strategy, GradientStrategy)
-            weights = gradient_based_grads(self.strategy, losses, present, self.shared, self.heads, representation)
+            self.least_squares_ = None
+            observe = None if probe is None else partial(self._diagnose_direction, losses, probe)
+            weights = gradient_based_grads(self.strategy, losses, present, self.shared, self.heads, representation,
+                                           observe=observe)
+            if probe is not None and self.diagnostics is not None:
+                weights = self.least_squares_ if weights is None else weights  # the method has none of its own
+                if weights is not None:
+                    self.diagnostics.observe_weights(weights)
+        if self.diagnostics is not None:
+            self.diagnostics.stepped()
         penalty = self.model.regularizer()
         if penalty is not None:  # soft sharing: its gradient is added to the tasks'
             penalty.backward()
         if self.config.train.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.clip_grad_norm)
         return weights, None if penalty is None else float(penalty.detach())
+
+    def _diagnose_losses(self, losses: Tensor, present: tuple[bool, ...], probe: Batch) -> None:
+        """Diagnostics of a loss-based step, on the epoch's measured steps: the task gradients of the shared
+        parameters (T extra backward passes, the graph kept for the step's own) and the lookahead affinity."""
+        assert self.diagnostics is not None
+        rows = [task for task, labelled in enumerate(present) if labelled]
+        if not rows or not self.shared or not self.diagnostics.due():
+            return
+        jacobian = task_gradients(losses[rows], self.shared)  # [len(rows), P]
+        self.diagnostics.observe(jacobian, rows)
+        self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
+
+    def _diagnose_direction(self, losses: Tensor, probe: Batch, jacobian: Tensor, rows: list[int],
+                            direction: Tensor) -> None:
+        """Diagnostics of a gradient step, from the Jacobian and direction it computed; the affinity on the measured
+        steps (not in the representation space, whose graph the step has already freed)."""
+        assert self.diagnostics is not None
+        self.least_squares_ = self.diagnostics.observe(jacobian, rows, direction)
+        if self.in_representation or not self.shared or not self.diagnostics.due():
+            return
+        if getattr(self.strategy, "log_losses", False):  # DB-MTL's rows are ∇L_t / L_t: back to ∇L_t
+            jacobian = jacobian * losses.detach()[rows, None]
+        self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
+
+    def _losses_at(self, probe: Batch, replaced: Mapping[str, Tensor]) -> Tensor:
+        """The batch's task losses [T] with the named parameters replaced, in evaluation mode (no dropout draw, no
+        batch-norm statistics update), without changing the model."""
+        features, targets, masks = probe
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                outputs = torch.func.functional_call(self.model, dict(replaced), (features,), strict=False)
+                return stacked_losses(outputs, targets, masks, self.dataset.info)
+        finally:
+            self.model.train(was_training)
+
+    def _diagnostics_record(self, epoch: int) -> dict[str, Any] | None:
+        """The epoch's diagnostics record with what the model shows of itself on up to ``INSPECTED_ROWS`` validation
+        rows (training rows when there are none); None without train.diagnostics."""
+        if self.diagnostics is None:
+            return None
+        split = self.dataset.val if len(self.dataset.val) > 0 else self.dataset.train
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                shown = self.model.inspect(split.features[:INSPECTED_ROWS].to(self.device))
+        finally:
+            self.model.train(was_training)
+        return self.diagnostics.record(epoch, shown)
 
     def _stepped(self) -> None:
         """The optimiser has stepped."""
@@ -274,7 +352,7 @@ class Lockstep:
         for index, trainer, (val_loss, val_metrics) in zip(list(self.running), trainers, evaluations, strict=True):
             train_loss, weights, extras = summaries[index]
             yield index, EpochEnded(epoch, train_loss, val_loss, weights, val_metrics, now - epoch_start,
-                                    now - started, {"lr": lr, **extras})
+                                    now - started, {"lr": lr, **extras}, trainer._diagnostics_record(epoch))
             if trainer.selection.exhausted:
                 stopping.append((index, "completed", trainer.selection.stop_reason(), epoch))
         yield from self._end(stopping, started)
@@ -285,7 +363,7 @@ class Lockstep:
         n_rows = len(train)
         batch = self.config.train.batch_size or n_rows
         for index in self.running:
-            self.trainers[index]._start_epoch(n_rows, batch)
+            self.trainers[index]._start_epoch(n_rows, batch, current_lr(self.optimizer))
         diverged: list[tuple[int, str]] = []
         for start in range(0, n_rows, batch):
             if n_rows - start == 1 and start > 0 and self.trainers[0].has_batch_norm:
