@@ -26,7 +26,7 @@ from mtl_core.train.losses import stacked_losses
 from mtl_core.train.step import gradient_based_grads
 from mtl_core.weighting import available, create
 
-SECTION = "## Strategies: step time, ours and torchjd's"
+SECTION = "## Weighting step time"
 FULL = {"tasks": (3, 10), "warmup": 5, "repeats": 30}
 QUICK = {"tasks": (3,), "warmup": 1, "repeats": 2}
 # our registry name -> (torchjd aggregator, its settings as ours are by default)

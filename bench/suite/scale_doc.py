@@ -1,0 +1,76 @@
+"""The scale section of docs/benchmarks.md and the plotly curves (a static HTML page)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MB = 2**20
+
+
+def _rows(records: list[dict[str, Any]], name: str, series: str) -> list[dict[str, Any]]:
+    return [r for r in records if r["name"] == name and r["parameters"].get("series") == series]
+
+
+def write_curves(records: list[dict[str, Any]], path: Path) -> None:
+    """Epoch time by rows, tasks and width, and the data path's peak memory by rows, log-log, in one HTML page."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=2, cols=2, subplot_titles=(
+        "epoch CPU time (s) by rows", "data path peak memory (MB) by rows",
+        "epoch CPU time (s) by tasks", "epoch CPU time (s) by hidden width"))
+    panels = [("scale_epoch", "rows", 1, 1), ("scale_memory", "rows", 1, 2), ("scale_epoch", "tasks", 2, 1),
+              ("scale_epoch", "width", 2, 2)]
+    for name, series, row, col in panels:
+        points = _rows(records, name, series)
+        scale = MB if name == "scale_memory" else 1
+        figure.add_scatter(x=[p["parameters"]["x"] for p in points], y=[p["value"] / scale for p in points],
+                           mode="lines+markers", name=f"{series}: {'memory' if scale != 1 else 'epoch'}",
+                           row=row, col=col)
+        if name == "scale_memory":
+            figure.add_scatter(x=[p["parameters"]["x"] for p in points], y=[2 * p["baseline"] / MB for p in points],
+                               mode="lines", line={"dash": "dash"}, name="2 × table in memory", row=row, col=col)
+    figure.update_xaxes(type="log")
+    figure.update_yaxes(type="log")
+    device = records[0]["machine"]["device"] if records else "cpu"
+    figure.update_layout(title=f"MTL Lab scaling ({device}; python -m bench --only scale)", height=800)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.write_html(path, include_plotlyjs="cdn", full_html=True)
+
+
+def scale_section(records: list[dict[str, Any]], sizes: dict[str, Any], heading: str, target: float,
+                  machine_text: Callable[[dict[str, Any]], str]) -> str:
+    exponents = {r["parameters"]["series"]: r for r in records if r["name"] == "scale_exponent"}
+    memory = {(r["parameters"]["series"], r["parameters"]["x"]): r for r in records if r["name"] == "scale_memory"}
+    peaks = {(r["parameters"]["series"], r["parameters"]["x"]): r for r in records if r["name"] == "scale_peak_rss"}
+    lines = [heading, "",
+             "Each point is a fresh process (`bench.suite.scale_point`) that reads a generated CSV (8 Gaussian "
+             "feature columns, T noisy linear regression targets) through the engine's own data path "
+             "(`mtl_core.experiment.prepare`: read, split, preprocess, tensors) and trains hps (strategy `equal`, "
+             f"Adam, batch {sizes['batch']}) for {sizes['epochs']} epochs; the last epoch's time is shown: CPU time of "
+             "the process for rows, tasks and width (one torch thread), wall time for the threads row. Peak "
+             "memory is the child's `ru_maxrss`; the data path's share is that peak minus the child's resident "
+             "memory just before loading (torch and the engine imported), set against the table in memory (rows "
+             f"× columns × 8 bytes). Target: data path ≤ {target:g}× the table. The 10⁶-row table passes the "
+             "engine's limits only with `MTL_MAX_CELLS` and `MTL_MAX_UPLOAD_MB` raised (the child is started so). "
+             "Points are not interleaved with a baseline (each size is its own process), so read the slopes, not "
+             "single points. Curves: [scaling_curves.html](scaling_curves.html).", "",
+             f"Machine: {machine_text(records[0]['machine']) if records else '—'}.", "",
+             "Reproduce: `python -m bench --only scale`", ""]
+    for series, words in (("rows", "rows"), ("tasks", "tasks")):
+        if series in exponents:
+            found = exponents[series]
+            lines.append(f"- Growth exponent in {words} ({found['parameters']['from']:,} → "
+                         f"{found['parameters']['to']:,}): epoch time ∝ {words}^{found['value']:.2f}.")
+    lines += ["", "| series | x | train rows | tasks | hidden | threads | epoch | data path peak | table | "
+              "peak / table | process peak | target |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for item in (r for r in records if r["name"] == "scale_epoch"):
+        p = item["parameters"]
+        mem, peak = memory[(p["series"], p["x"])], peaks[(p["series"], p["x"])]
+        ratio = mem["ratio"]
+        lines.append(f"| {p['series']} | {p['x']:,} | {p['rows']:,} | {p['tasks']} | {p['hidden']} | {p['threads']} "
+                     f"| {item['value'] * 1000:.1f} ms ({p['clock']}) | {mem['value'] / MB:.1f} MB | "
+                     f"{mem['baseline'] / MB:.1f} MB | {ratio:.2f}× | {peak['value'] / MB:.0f} MB | "
+                     f"{'met' if ratio <= target else 'not met'} |")
+    return "\n".join(lines) + "\n"
