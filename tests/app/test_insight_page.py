@@ -1,4 +1,5 @@
-"""Insight page: the toy race (CAGrad, Liu et al., 2021, §5) drawn as a figure and a table of end points.
+"""Insight page: a run's training diagnostics (cosine heat map, conflict, affinity, gates), and the toy race
+(CAGrad, Liu et al., 2021, §5) drawn as a figure and a table of end points.
 
 The page is not in the entry file's navigation yet, so each test opens it through a small entry of its own
 that sets up the same navigation context (``pages._entry.entering``) with this page alone.
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from mtl_core.jobs import job_manager
 
 PAGE = Path(__file__).resolve().parents[2] / "pages" / "insight.py"
 ENTRY = """
@@ -23,12 +26,36 @@ with entering():
 
 
 @pytest.fixture
-def at(tmp_path: Path) -> AppTest:
+def page(tmp_path: Path) -> AppTest:
+    """The page as it opens: the training diagnostics view."""
     entry = tmp_path / "entry.py"
     entry.write_text(ENTRY.format(page=str(PAGE)), encoding="utf-8")
     app = AppTest.from_file(str(entry), default_timeout=60).run()
     assert not app.exception, [item.value for item in app.exception]
     return app
+
+
+@pytest.fixture
+def at(page: AppTest) -> AppTest:
+    """The toy landscape view."""
+    page.button_group(key="insight.view").set_value("Toy landscape").run()
+    assert not page.exception, [item.value for item in page.exception]
+    return page
+
+
+def test_a_diagnostics_run_started_on_the_page_draws_its_cosine_heat_map(page: AppTest) -> None:
+    page.selectbox(key="insight.example").set_value("mmoe-unrelated")
+    page.number_input(key="insight.epochs").set_value(2)
+    page.button(key="insight.start").click().run()
+    assert not page.exception and not page.error, [item.value for item in [*page.exception, *page.error]]
+    assert job_manager().wait(page.session_state["job_id"], timeout=60), "the run did not end in time"
+    page.run()
+    assert not page.exception, [item.value for item in page.exception]
+    charts = page.get("plotly_chart")
+    assert len(charts) >= 5  # cosine, conflict, norms, affinity, gates (the tabs all draw)
+    captions = " ".join(caption.value for caption in page.caption)
+    assert "opposite directions in" in captions and "leans most on expert" in captions
+    assert page.slider(key="insight.epoch").value == 2
 
 
 def test_defaults_are_the_papers_methods_and_starts(at: AppTest) -> None:
