@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     group = result.add_argument_group("leaderboard")
     group.add_argument("--cache", type=Path, help="folder of the leaderboard's cache (resumes from it)")
     group.add_argument("--seeds", type=int, default=5)
-    group.add_argument("--epochs", type=int, default=100)
+    group.add_argument("--epochs", type=int, help="epochs of every run (default: each set's own, see bench/README.md)")
     group.add_argument("--sets", nargs="+", default=(), help="built-in data sets (default: all seven)")
     return result
 

@@ -2,13 +2,13 @@
 a boosted tree per task as context, cached per (data set, method, seed) so that a stopped run resumes.
 
 Every run of a data set gets the same budget: the config a new user gets for that set (its default tasks, hps
-128→128, Adam at the default learning rate, full batch) with ``train.epochs`` fixed, one torch thread. The
-seeds of one method train together (``mtl_core.compare.runs.run_group``), as ``python -m mtl_core compare`` does.
+128→128, Adam at the default learning rate) with the set's epochs and batch size (``EPOCHS``), one torch thread.
+The data set is prepared once per set; the seeds of one method train together (``train_together``), as
+``python -m mtl_core compare`` trains them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -20,21 +20,27 @@ import numpy as np
 from sklearn import metrics as skm
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from mtl_core.compare.runs import STL, baseline_config, run_group, strategy_config, with_seed
+from mtl_core.compare.runs import STL, baseline_config, strategy_config, with_seed
 from mtl_core.config import ExperimentConfig
 from mtl_core.data.dataset import MTLDataset
 from mtl_core.errors import MTLError
-from mtl_core.experiment import prepare
+from mtl_core.experiment import collect_results, prepare, resolve
+from mtl_core.train import Trainer, together_reason, train_together
 from mtl_core.weighting import available
 
-SETS: dict[str, dict[str, Any]] = {
+SETS: dict[str, dict[str, Any]] = {  # the small tables first, so that a stopped run has covered the most sets
     "wine-red": {"dataset": "wine-red"},
-    "wine": {"dataset": "wine"},
     "diabetes": {"dataset": "diabetes"},
     "tips": {"dataset": "tips"},
     "digits": {"dataset": "digits"},
-    "mmoe-synthetic": {"dataset": "mmoe-synthetic", "params": {"correlation": 0.5}},
     "cells-synthetic": {"dataset": "cells-synthetic"},
+    "wine": {"dataset": "wine"},
+    "mmoe-synthetic": {"dataset": "mmoe-synthetic", "params": {"correlation": 0.5}},
+}
+# (epochs, batch size; 0 = full batch) per set: about the same work per set, mini-batches on the larger tables
+EPOCHS: dict[str, tuple[int, int]] = {
+    "wine-red": (100, 0), "wine": (10, 512), "diabetes": (100, 0), "tips": (100, 0), "digits": (100, 0),
+    "mmoe-synthetic": (8, 512), "cells-synthetic": (40, 0),
 }
 TREE = "hgb"  # scikit-learn HistGradientBoosting, one model per task
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mtl-lab" / "bench"
@@ -43,9 +49,10 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Budget:
-    """What every run of the leaderboard gets: epochs, seeds, and the data sets and methods it covers."""
+    """What every run of the leaderboard gets: epochs and batch size (None: each set's ``EPOCHS``), seeds, and the
+    data sets and methods it covers."""
 
-    epochs: int = 100
+    epochs: int | None = None
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     sets: tuple[str, ...] = tuple(SETS)
     strategies: tuple[str, ...] = ()  # empty: every registered strategy
@@ -54,27 +61,36 @@ class Budget:
         """The single-task baseline, every strategy, and the boosted tree."""
         return (STL, *(self.strategies or tuple(available())), TREE)
 
-    def fingerprint(self) -> str:
-        """A short name for the settings that change results (the cache is kept per fingerprint)."""
-        return hashlib.sha1(f"epochs={self.epochs}".encode()).hexdigest()[:10]
+    def training(self, data_set: str) -> tuple[int, int]:
+        """(epochs, batch size) of the runs on ``data_set``."""
+        epochs, batch = EPOCHS[data_set]
+        return (self.epochs, batch) if self.epochs is not None else (epochs, batch)
+
+    def label(self, data_set: str) -> str:
+        """The set with the settings that change its results (the cache is keyed by it)."""
+        epochs, batch = self.training(data_set)
+        return f"{data_set}|e{epochs}b{batch}"
 
 
 def set_config(name: str, budget: Budget) -> ExperimentConfig:
-    """The config every method of data set ``name`` starts from: its defaults, ``budget.epochs``, one thread."""
-    return ExperimentConfig.from_dict({"data": SETS[name], "train": {"epochs": budget.epochs, "threads": 1}})
+    """The config every method of data set ``name`` starts from: its defaults, the budget's epochs and batch size,
+    one thread."""
+    epochs, batch = budget.training(name)
+    return ExperimentConfig.from_dict({"data": SETS[name], "train": {"epochs": epochs, "batch_size": batch,
+                                                                     "threads": 1}})
 
 
 class Cache:
     """Results per (data set, method, seed) in one JSON file, rewritten whole (atomically) after each group."""
 
     def __init__(self, folder: Path, budget: Budget) -> None:
-        self.path = Path(folder) / f"leaderboard-{budget.fingerprint()}.json"
+        self.budget = budget
+        self.path = Path(folder) / "leaderboard.json"
         self.entries: dict[str, dict[str, Any]] = (
             json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {})
 
-    @staticmethod
-    def key(data_set: str, method: str, seed: int) -> str:
-        return f"{data_set}/{method}/{seed}"
+    def key(self, data_set: str, method: str, seed: int) -> str:
+        return f"{self.budget.label(data_set)}/{method}/{seed}"
 
     def get(self, data_set: str, method: str, seed: int) -> dict[str, Any] | None:
         return self.entries.get(self.key(data_set, method, seed))
@@ -109,8 +125,13 @@ def run_method(config: ExperimentConfig, dataset: MTLDataset, method: str, seeds
     if method == TREE:
         return [tree_entry(dataset, seed) for seed in seeds]
     group = baseline_config(config) if method == STL else strategy_config(config, method)
+    configs = [resolve(with_seed(group, seed)) for seed in seeds]
     try:
-        results = run_group([with_seed(group, seed) for seed in seeds])
+        if together_reason(configs) is None:  # as run_together, on the data set prepared once for the set
+            histories = train_together([Trainer(item, dataset) for item in configs])
+        else:
+            histories = [Trainer(item, dataset).run() for item in configs]
+        results = [collect_results(item, events) for item, events in zip(configs, histories, strict=True)]
     except MTLError as error:  # a method that refuses this data set is a result of the leaderboard
         return [{"status": "refused", "reason": str(error), "test": {}, "duration_s": None} for _ in seeds]
     return [{"status": item.status, "reason": item.reason, "test": item.metrics.get("test", {}),

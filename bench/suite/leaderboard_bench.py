@@ -24,7 +24,7 @@ def budget_for(options: Options) -> Budget:
 
 def command_for(options: Options, budget: Budget) -> str:
     parts = ["python -m bench --only leaderboard"]
-    if budget.epochs != Budget().epochs:
+    if budget.epochs is not None:
         parts.append(f"--epochs {budget.epochs}")
     if len(budget.seeds) != len(Budget().seeds):
         parts.append(f"--seeds {len(budget.seeds)}")

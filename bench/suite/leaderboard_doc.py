@@ -98,7 +98,8 @@ def markdown(summary: dict[str, Any], command: str, machine: str) -> str:
              "the same test rows).", "",
              f"Produced by: `{command}`", "",
              "Settings: each data set's default config (its default tasks and primary metrics, `hps` with hidden "
-             f"128→128, Adam, default learning rate and weight decay, full batch), `train.epochs = {budget.epochs}`, "
+             "128→128, Adam, default learning rate and weight decay) with one budget per data set, the same for every "
+             f"method: {training_text(budget)}; "
              f"training seeds {', '.join(map(str, budget.seeds))} (`data.split_seed` fixed, so every method is scored "
              "on the same test rows), each strategy at its default hyper-parameters, one torch thread. "
              "`mmoe-synthetic` at label correlation p = 0.5. "
@@ -114,6 +115,15 @@ def markdown(summary: dict[str, Any], command: str, machine: str) -> str:
     if missing:
         lines += ["", f"Not run yet: {', '.join(missing)}."]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def training_text(budget: Budget) -> str:
+    """Each set's epochs and batch size in words."""
+    parts = []
+    for name in budget.sets:
+        epochs, batch = budget.training(name)
+        parts.append(f"{name} {epochs} epochs, {'full batch' if batch == 0 else f'batches of {batch}'}")
+    return "; ".join(parts)
 
 
 def overall(summary: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ class Options:
     quick: bool = False
     cache: Path | None = None  # the leaderboard's cache folder
     seeds: int = 5  # leaderboard seeds
-    epochs: int = 100  # leaderboard epochs per run
+    epochs: int | None = None  # leaderboard epochs per run (None: each set's own)
     sets: tuple[str, ...] = ()  # leaderboard data sets (empty: all)
     leaderboard_doc: Path | None = None
     scaling_html: Path | None = None
