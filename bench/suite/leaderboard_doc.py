@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.suite.leaderboard import SETS, TREE, Budget, Cache, set_config
 from bench.suite.ranking import beats_all, mean_ranks, tie_with_best
+from bench.suite.records import record
 from mtl_core.compare.runs import STL
 from mtl_core.compare.stats import delta_m, describe, plus_minus
 from mtl_core.experiment import resolve
@@ -193,13 +194,11 @@ def records(summary: dict[str, Any]) -> list[dict[str, Any]]:
         for method, per_task in block["results"].items():
             for task in block["tasks"]:
                 value, base = per_task[task["name"]]["mean"], block["results"][STL][task["name"]]["mean"]
-                out.append({"name": "leaderboard", "parameters": {"set": name, "method": method, "task": task["name"]},
-                            "value": value, "unit": task["metric"], "baseline": base,
-                            "ratio": None if value is None or not base else value / base})
+                out.append(record("leaderboard", {"set": name, "method": method, "task": task["name"]}, value,
+                                  task["metric"], base))
             if method != STL:
-                out.append({"name": "leaderboard", "parameters": {"set": name, "method": method, "task": "Δm%"},
-                            "value": block["delta_m"][method]["mean"], "unit": "%", "baseline": 0.0, "ratio": None})
+                out.append(record("leaderboard", {"set": name, "method": method, "task": "Δm%"},
+                                  block["delta_m"][method]["mean"], "%", 0.0))
     for method, rank in summary["mean_rank"].items():
-        out.append({"name": "leaderboard", "parameters": {"method": method, "task": "mean rank"},
-                    "value": rank, "unit": "rank", "baseline": None, "ratio": None})
+        out.append(record("leaderboard", {"method": method, "task": "mean rank"}, rank, "rank"))
     return out
