@@ -20,7 +20,7 @@ from mtl_core.errors import MTLError
 from mtl_core.insight import reading
 from mtl_core.insight.examples import TITLES, example
 from mtl_core.insight.toy import PAPER_STARTS, Trajectory, end_rows, landscape, race, toy_strategies
-from mtl_core.safe_text import message, plain, safe_figure
+from mtl_core.safe_text import message, plain, safe_figure, shorten
 from mtl_core.viz import insight as figures
 from mtl_core.viz.toy import toy_race_figure
 from pages._entry import through_entry
@@ -175,7 +175,8 @@ def chosen_run() -> dict[str, Any] | None:
     if not labels:
         st.info("No stored runs yet: start an example above, or train on the Train page with diagnostics on.")
         return None
-    run_id = st.selectbox("Run", list(labels), format_func=lambda key: plain(labels[key]), key="insight.chosen")
+    run_id = st.selectbox("Run", list(labels), format_func=lambda key: shorten(labels[key]),  # shown as text
+                          key="insight.chosen")
     stored = store.get(run_id)
     return None if stored is None else stored.results_dict
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from mtl_core.presets import preset
 
-TITLES = {
-    "wine-red": "wine-red: quality score and good / not good (hard sharing)",
+TITLES = {  # the first needs no download
     "mmoe-unrelated": "mmoe-synthetic, task correlation 0 (unrelated tasks, MMoE)",
     "mmoe-related": "mmoe-synthetic, task correlation 1 (the same task twice, MMoE)",
+    "wine-red": "wine-red: quality score and good / not good (hard sharing)",
 }
 
 

@@ -84,7 +84,7 @@ def conflict_curves(records: Sequence[Record], tasks: Sequence[str]) -> go.Figur
     figure.update_yaxes(range=[-0.05, 1.05], tickformat=".0%", row=1, col=2)
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(title="Do the tasks' gradients agree?", margin=MARGIN, height=360)
-    return figure
+    return epoch_axis(figure, records)
 
 
 def task_curves(records: Sequence[Record], tasks: Sequence[str], field: str, title: str, axis: str,
@@ -101,7 +101,7 @@ def task_curves(records: Sequence[Record], tasks: Sequence[str], field: str, tit
                          annotation_text="90°: the update no longer lowers this loss")
     figure.update_layout(title=title, margin=MARGIN, height=320, xaxis_title="epoch", yaxis_title=axis,
                          yaxis_type="log" if log_y else None)
-    return figure
+    return epoch_axis(figure, records)
 
 
 def cross_stitch_curves(records: Sequence[Record], tasks: Sequence[str]) -> go.Figure:
@@ -122,7 +122,7 @@ def cross_stitch_curves(records: Sequence[Record], tasks: Sequence[str]) -> go.F
                                                   "dash": "solid" if source == target else "dot"}))
     figure.update_layout(title="Cross-stitch units α (how much each column reads of each)", margin=MARGIN,
                          height=340, xaxis_title="epoch", yaxis_title="α")
-    return figure
+    return epoch_axis(figure, records)
 
 
 def distance_curves(records: Sequence[Record], tasks: Sequence[str]) -> go.Figure:
@@ -135,6 +135,12 @@ def distance_curves(records: Sequence[Record], tasks: Sequence[str]) -> go.Figur
         figure.add_trace(go.Scatter(x=epochs, y=values, name=f"{a} · {b}", line={"color": PALETTE[index % len(PALETTE)]}))
     figure.update_layout(title="Distance between the tasks' trunks (relative to their size)", margin=MARGIN,
                          height=320, xaxis_title="epoch", yaxis_title="‖θa − θb‖ / mean ‖θ‖")
+    return epoch_axis(figure, records)
+
+
+def epoch_axis(figure: go.Figure, records: Sequence[Record]) -> go.Figure:
+    """Whole epochs on the x axes: a tick per epoch for a short run (no 1.5 between epochs 1 and 2)."""
+    figure.update_xaxes(title_text="epoch", dtick=1 if len(records) <= 12 else None, tickformat="d")
     return figure
 
 
