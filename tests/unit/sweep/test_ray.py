@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mtl_core.sweep import Outcome, Task, run_sweep
+from mtl_core.sweep import Outcome, Task
 from mtl_core.sweep.ray_backend import RayBackend
 from mtl_core.sweep.spec import Asha
 from mtl_core.sweep.trial import FAULTS_VARIABLE
@@ -27,33 +27,29 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
-def test_eight_trials_on_ray_equal_the_same_configs_run_one_by_one() -> None:
+def test_eight_trials_on_ray_equal_their_configs_run_one_by_one_and_faulty_trials_end_failed() -> None:
     spec, trials = tiny_spec(seeds=2, grid={"strategy.name": ["equal", "dwa"], "model.hidden": [[4], [6]]})
+    _, faulty = tiny_spec(seeds=[901, 902])  # one raises, one's worker process exits at once
     assert len(trials) == 8
-    stored: dict[str, dict] = {}
-    summary = run_sweep(spec, trials, RayBackend(2), on_run=lambda label, results: stored.setdefault(label, results))
-    assert [row["status"] for row in summary["trials"]] == ["completed"] * 8
-    for trial, expected in zip(trials, one_by_one(trials), strict=True):
-        assert numbers(stored[trial.label]) == numbers(expected), trial.label
-
-
-def test_a_trial_that_raises_and_one_whose_worker_dies_end_failed_while_the_others_complete() -> None:
-    _, trials = tiny_spec(seeds=[0, 901, 902])
     collected = Collected()
-    RayBackend(2).run([Task(str(trial.seed), trial.config) for trial in trials], collected)
+    tasks = [Task(str(trial.index), trial.config, spec.metric) for trial in trials]
+    RayBackend(2).run([*tasks, *(Task(f"fault-{trial.seed}", trial.config) for trial in faulty)], collected)
     outcomes = collected.outcomes
-    assert outcomes["0"].status == "done" and outcomes["0"].results is not None
-    assert outcomes["901"].status == "failed" and "fault injected for train.seed 901" in outcomes["901"].reason
-    assert outcomes["902"].status == "failed" and outcomes["902"].reason
-    assert outcomes["901"].attempts == outcomes["902"].attempts == 2  # tried once more before giving up
+    for trial, expected in zip(trials, one_by_one(trials), strict=True):
+        outcome = outcomes[str(trial.index)]
+        assert outcome.status == "done" and outcome.results is not None, outcome.reason
+        assert numbers(outcome.results) == numbers(expected), trial.label
+    assert outcomes["fault-901"].status == "failed" and "fault injected for train.seed 901" in outcomes["fault-901"].reason
+    assert outcomes["fault-902"].status == "failed" and outcomes["fault-902"].reason
+    assert outcomes["fault-901"].attempts == outcomes["fault-902"].attempts == 2  # tried once more first
 
 
 def test_asha_stops_a_trial_with_a_hopeless_learning_rate_early() -> None:
-    _, trials = tiny_spec(epochs=6, grid={"train.lr": [0.05, 0.04, 1e-6]})
+    _, trials = tiny_spec(epochs=4, grid={"train.lr": [0.05, 0.04, 1e-6]})
     collected = Collected()
     backend = RayBackend(2, scheduler=Asha(grace_period=1, reduction_factor=2), mode="min")
     backend.run([Task(str(trial.index), trial.config, METRIC) for trial in trials], collected)
     hopeless: Outcome = collected.outcomes["2"]
     assert hopeless.status == "stopped" and "scheduler" in hopeless.reason
-    assert 1 <= len(hopeless.history) < 6 and hopeless.results is None
+    assert 1 <= len(hopeless.history) < 4 and hopeless.results is None
     assert collected.outcomes["0"].status == "done"
