@@ -26,7 +26,8 @@ def measure(options: Options, progress: Progress) -> list[dict[str, Any]]:
 
 def section(records: list[dict[str, Any]], options: Options) -> str:
     if any(item["name"] == "gpu" and item["unit"] == "no GPU" for item in records):
-        return f"{SECTION}\n\nno GPU: `torch.cuda.is_available()` was false on the machine that ran the suite, so the " \
+        return f"{SECTION}\n\nno GPU: `torch.cuda.is_available()` was false on the machine that ran the suite, " \
+               "so the " \
                "strategy and scale benchmarks ran on the CPU only. On a machine with CUDA, `python -m bench --only " \
                "gpu` runs both on the GPU (steps timed in wall time after `torch.cuda.synchronize()`).\n"
     steps = [r for r in records if r["name"] == "strategy_step"]

@@ -120,7 +120,8 @@ def run(budget: Budget, cache: Cache, progress: Progress | None = None) -> None:
             cache.put((data_set, method, seed, entry) for seed, entry in zip(missing, entries, strict=True))
 
 
-def run_method(config: ExperimentConfig, dataset: MTLDataset, method: str, seeds: Sequence[int]) -> list[dict[str, Any]]:
+def run_method(config: ExperimentConfig, dataset: MTLDataset, method: str,
+               seeds: Sequence[int]) -> list[dict[str, Any]]:
     """One cache entry per seed: status, reason, test metrics, duration."""
     if method == TREE:
         return [tree_entry(dataset, seed) for seed in seeds]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bench.suite.leaderboard import SETS, TREE, Budget, Cache, set_config
+from bench.suite.leaderboard import TREE, Budget, Cache, set_config
 from bench.suite.ranking import beats_all, mean_ranks, tie_with_best
 from bench.suite.records import record
 from mtl_core.compare.runs import STL
@@ -99,8 +99,8 @@ def markdown(summary: dict[str, Any], command: str, machine: str) -> str:
              "the same test rows).", "",
              f"Produced by: `{command}`", "",
              "Settings: each data set's default config (its default tasks and primary metrics, `hps` with hidden "
-             "128→128, Adam, default learning rate and weight decay) with one budget per data set, the same for every "
-             f"method: {training_text(budget)}; "
+             "128→128, Adam, default learning rate and weight decay) with one budget per data set, the same for "
+             f"every method: {training_text(budget)}; "
              f"training seeds {', '.join(map(str, budget.seeds))} (`data.split_seed` fixed, so every method is scored "
              "on the same test rows), each strategy at its default hyper-parameters, one torch thread. "
              "`mmoe-synthetic` at label correlation p = 0.5. "
@@ -156,7 +156,8 @@ def set_table(name: str, block: dict[str, Any], summary: dict[str, Any]) -> list
               if method != TREE}
     order = sorted(block["results"], key=lambda method: _order(method, scores))
     tie = summary["ties"][name]
-    header = "| method | " + " | ".join(f"{task['name']} ({task['metric']}, {'↑' if task['higher_is_better'] else '↓'})"
+    arrows = {True: "↑", False: "↓"}
+    header = "| method | " + " | ".join(f"{task['name']} ({task['metric']}, {arrows[task['higher_is_better']]})"
                                       for task in tasks) + " | Δm% | runs |"
     lines = [f"## {name}", "", f"Best strategy: {tie['best']}; {REFERENCE} "
              + ("is the best." if tie["best"] == REFERENCE else

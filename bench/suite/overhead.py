@@ -43,8 +43,10 @@ def experiment(rows: int, batch: int, epochs: int, device: str = "cpu") -> tuple
         "train": {"epochs": epochs, "batch_size": batch, "threads": torch.get_num_threads(), "device": device}}))
 
 
-def trainer_epochs(config: ExperimentConfig, dataset: MTLDataset, store: RunStore | None) -> Callable[[], None]:
-    """One call: one more epoch of the Trainer's run (and its event stored when ``store`` is given)."""
+def trainer_epochs(config: ExperimentConfig, dataset: MTLDataset,
+                   store: RunStore | None) -> tuple[Callable[[], None], torch.nn.Module]:
+    """A call that trains one more epoch of the Trainer's run (and stores its event when ``store`` is given), and
+    the Trainer's model (its initial weights are the hand loop's)."""
     trainer = Trainer(config, dataset)
     events = trainer.run()
     record_event = store.recorder(store.start_run(config)) if store is not None else (lambda event: None)
@@ -52,8 +54,7 @@ def trainer_epochs(config: ExperimentConfig, dataset: MTLDataset, store: RunStor
 
     def epoch() -> None:
         record_event(next(events))
-    epoch.model = trainer.model  # type: ignore[attr-defined]
-    return epoch
+    return epoch, trainer.model
 
 
 def hand_epochs(config: ExperimentConfig, dataset: MTLDataset, initial: dict[str, torch.Tensor]) -> Callable[[], None]:
@@ -86,8 +87,8 @@ def measure_one(store_on: bool, sizes: dict[str, int], clock: Clock) -> Timing:
     with tempfile.TemporaryDirectory() as folder:
         store = RunStore(Path(folder) / "runs.db") if store_on else None
         try:
-            trainer = trainer_epochs(config, dataset, store)
-            initial = {name: value.detach().clone() for name, value in trainer.model.state_dict().items()}  # type: ignore[attr-defined]
+            trainer, model = trainer_epochs(config, dataset, store)
+            initial = {name: value.detach().clone() for name, value in model.state_dict().items()}
             hand, copy = hand_epochs(config, dataset, initial), hand_epochs(config, dataset, initial)
             return interleaved(trainer, hand, copy, sizes["warmup"], sizes["repeats"], clock)
         finally:
@@ -114,10 +115,10 @@ def section(records: list[dict[str, Any]], options: Options) -> str:
     noise = {(r["parameters"]["store"], r["parameters"]["clock"]): r for r in records if r["name"] == "overhead_noise"}
     lines = [SECTION, "",
              "An epoch of the `Trainer` (strategy `equal`) divided by an epoch of a hand-written PyTorch loop with the "
-             "same model, initial weights, batches (the same shuffle generator) and optimiser (Adam, same lr and weight "
-             "decay): `mmoe-synthetic` (p = 0.5, "
-             f"{FULL['rows']:,} rows, 2 regression tasks, 100 features), hps 128→128, batch {FULL['batch']}, one torch "
-             f"thread. {FULL['warmup']} warm-up epochs, then the median of {FULL['repeats']} epochs of each, the "
+             "same model, initial weights, batches (the same shuffle generator) and optimiser (Adam, same lr and "
+             "weight decay): `mmoe-synthetic` (p = 0.5, "
+             f"{FULL['rows']:,} rows, 2 regression tasks, 100 features), hps 128→128, batch {FULL['batch']}, one "
+             f"torch thread. {FULL['warmup']} warm-up epochs, then the median of {FULL['repeats']} epochs of each, the "
              "Trainer, the hand loop and a second identical hand loop interleaved (who goes first rotates). The "
              "Trainer's epoch includes what the engine adds: the validation loss and metrics each epoch, the "
              "EpochEnded event and, with the store on, writing it to a run store (SQLite in a temporary folder, as "
@@ -126,7 +127,8 @@ def section(records: list[dict[str, Any]], options: Options) -> str:
              f"SQLite commits' waits. Target: ≤ {TARGET}×.", "",
              f"Machine: {machine_text(records[0]['machine'] if records else machine())}.", "",
              "Reproduce: `python -m bench --only overhead`", "",
-             "| store | clock | Trainer epoch | hand-loop epoch | Trainer / hand loop | noise: hand loop copy / hand loop | target |",
+             "| store | clock | Trainer epoch | hand-loop epoch | Trainer / hand loop | "
+             "noise: hand loop copy / hand loop | target |",
              "|---|---|---:|---:|---:|---:|---|"]
     for item in records:
         if item["name"] != "overhead":

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from bench.step_time import BASELINE, SPACES, Batch, Setup, make_batches, make_setup, train_step
 from bench.suite.options import Options, Progress
-from bench.suite.records import machine_text, record
+from bench.suite.records import record
 from bench.suite.timing import Clock, interleaved
 from mtl_core.errors import MTLError
 from mtl_core.train.losses import stacked_losses

@@ -29,7 +29,8 @@ def strategies_section(records: list[dict[str, Any]], sizes: dict[str, Any], hea
     columns = [(impl, space, n) for impl, space in (("mtl_core", "parameters"), ("mtl_core", "representation"),
                                                      ("torchjd", "parameters")) for n in tasks]
     names = list(dict.fromkeys(r["parameters"]["strategy"] for r in steps))
-    header = ("| strategy | kind | " + " | ".join(f"{'ours' if i == 'mtl_core' else 'torchjd'} {'param.' if s == 'parameters' else 'repr.'} T={n}"
+    words = {"mtl_core": "ours", "torchjd": "torchjd", "parameters": "param.", "representation": "repr."}
+    header = ("| strategy | kind | " + " | ".join(f"{words[i]} {words[s]} T={n}"
                                                   for i, s, n in columns) + " | torchjd class |")
     lines = [heading, "",
              "Step time of each registered strategy divided by the step time of a plain summed-loss step (Σ_t L_t), "
@@ -42,9 +43,13 @@ def strategies_section(records: list[dict[str, Any]], sizes: dict[str, Any], hea
              "of the shared representation, then one backward pass through the trunk; `torchjd param.`: torchjd's "
              "aggregator of the same method in place of ours inside the same step (same Jacobian, same head "
              "gradients, same optimiser), at the settings our defaults use. `refused`: the method does not work in "
-             "that space; `needs …`: torchjd's class needs packages this machine lacks.", "",
+             "that space; `needs …`: torchjd's class needs packages this machine lacks. Targets (as in "
+             "`bench.step_time`): in the parameter space PCGrad / IMTL-G / UPGrad ≤ 2.5×, MGDA / CAGrad / Nash-MTL "
+             "≤ 3× at T = 3; in the representation space every gradient method ≤ 1.6× at T = 3 and ≤ 2.0× at "
+             "T = 10; loss-based ≤ 1.1×.", "",
              f"Noise: the plain step's copy / the plain step over all rows: median "
-             f"{_median(noise):.3f}×, range {min(noise, default=float('nan')):.2f}–{max(noise, default=float('nan')):.2f}×.", "",
+             f"{_median(noise):.3f}×, range {min(noise, default=float('nan')):.2f}–"
+             f"{max(noise, default=float('nan')):.2f}×.", "",
              LIBMTL, "",
              f"Machine: {machine_text(steps[0]['machine']) if steps else '—'}.", "",
              "Reproduce: `python -m bench --only strategies` (torchjd's CAGrad and NashMTL need cvxpy, clarabel and "
