@@ -17,7 +17,7 @@ import torch
 
 from bench.report import DEFAULT, write_sections
 from bench.suite.options import Options
-from bench.suite.runner import MEMBERS, chosen, run_members
+from bench.suite.runner import MEMBERS, chosen, run_members, sections_from
 from bench.suite.table import table
 
 
@@ -32,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--doc", type=Path, default=DEFAULT, help="the benchmarks doc to regenerate")
     result.add_argument("--no-write", action="store_true", help="write the JSON only, no doc or HTML")
     result.add_argument("--threads", type=int, default=1, help="torch threads for the timings (default 1)")
+    result.add_argument("--from", dest="source", type=Path, metavar="JSON",
+                        help="measure nothing: regenerate the doc sections (and curves) from saved records")
     group = result.add_argument_group("leaderboard")
     group.add_argument("--cache", type=Path, help="folder of the leaderboard's cache (resumes from it)")
     group.add_argument("--seeds", type=int, default=5)
@@ -50,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                       leaderboard_doc=folder / "leaderboard.md" if write else None,
                       scaling_html=folder / "scaling_curves.html" if write else None)
     options.extra["threads"] = args.threads
+    if args.source is not None:
+        return regenerate(args.source, args.doc, options)
     records, sections = run_members(chosen(args.only, args.quick), options)
     print(table(records))
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if write:
         write_sections(sections, args.doc)
         print(f"{len(sections)} section(s) of {args.doc} regenerated")
+    return 0
+
+
+def regenerate(source: Path, doc: Path, options: Options) -> int:
+    """The sections (and scaling curves) rebuilt from a JSON of records."""
+    records = json.loads(source.read_text(encoding="utf-8"))
+    if options.scaling_html is not None and any(item["name"] == "scale_epoch" for item in records):
+        from bench.suite.scale_doc import write_curves
+        write_curves([item for item in records if item["name"].startswith("scale")
+                      and item["machine"]["device"] == "cpu"], options.scaling_html)
+    sections = sections_from(records, options)
+    write_sections(sections, doc)
+    print(f"{len(sections)} section(s) of {doc} regenerated from {source}")
     return 0
 
 

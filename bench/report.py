@@ -23,7 +23,16 @@ def write_section(heading: str, text: str, path: Path = DEFAULT) -> None:
     path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
+INTRO = ("Written by `python -m bench` (the suite; see `bench/README.md`), section by section: a run replaces the "
+         "sections it measured and keeps the others. The JSON records behind them come from `--out`. Every strategy "
+         "on the built-in data sets: [leaderboard.md](leaderboard.md).")
+
+
 def write_sections(sections: dict[str, str], path: Path = DEFAULT) -> None:
-    """Replace (or append) each section, by heading; every other section of the file is kept as it is."""
+    """Replace (or append) each section, by heading; every other section of the file is kept as it is. The
+    file's first paragraph says how it is written."""
     for heading, text in sections.items():
         write_section(heading, text, path)
+    if sections and INTRO not in (old := path.read_text(encoding="utf-8")):
+        title, _, rest = old.partition("\n")
+        path.write_text(f"{title}\n\n{INTRO}\n\n{rest.lstrip(chr(10))}", encoding="utf-8")

@@ -41,6 +41,27 @@ MEMBERS = (
 )
 
 
+RECORD_PREFIXES = {"overhead": "overhead", "strategy_step": "strategies", "scale": "scale", "gpu": "gpu"}
+
+
+def sections_from(records: Sequence[dict[str, Any]], options: Options) -> dict[str, str]:
+    """The doc sections of the members whose sections are a function of their records alone (overhead,
+    strategies, scale, gpu), rebuilt from saved records: ``python -m bench --from results.json``."""
+    by_member: dict[str, list[dict[str, Any]]] = {}
+    for item in records:
+        member = next((name for prefix, name in RECORD_PREFIXES.items() if item["name"].startswith(prefix)), None)
+        if member is not None and item["machine"]["device"] != "cpu":
+            member = "gpu"  # the gpu member's records are the others' measured on CUDA
+        if member is not None:
+            by_member.setdefault(member, []).append(item)
+    sections = {}
+    for member in MEMBERS:
+        if member.name in by_member:
+            text = importlib.import_module(member.module).section(by_member[member.name], options)
+            sections[text.split("\n", 1)[0]] = text
+    return sections
+
+
 def chosen(only: Sequence[str] | None, quick: bool) -> list[Member]:
     """The members to run: those named, else the default ones (those that run quickly with --quick)."""
     names = {member.name: member for member in MEMBERS}
