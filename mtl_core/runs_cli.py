@@ -33,6 +33,11 @@ EXPORT_HELP = ("json: one file with the id, status, config, history, metrics, pr
                "metrics.csv (split, task, metric, value) and predictions.csv (task, row, true, predicted, p(<class>))")
 
 
+MLFLOW_HELP = (" mlflow: the run (or, given a comparison's or sweep's group id, every run of it, nested under a "
+               "parent run) logged to MLflow: the config as params, per-epoch metrics with step = epoch, "
+               "final.<split>.<task>.<metric>, and config.json, results.json and stored weights as artefacts")
+
+
 def add_store_arguments(parser: argparse.ArgumentParser, opt_out: bool = True) -> None:
     """``--db`` (and, for commands that train, ``--no-store``)."""
     parser.add_argument("--db", metavar="PATH", help="the run store's SQLite file (default: $MTL_DB, else "
@@ -72,8 +77,11 @@ def add_runs_commands(commands: Any) -> None:
     show.set_defaults(handler=command_show)
     export = actions.add_parser("export", help="write a run's config, history, metrics and predictions",
                                 description=EXPORT_HELP)
-    export.add_argument("--format", choices=FORMATS, default="json", help=EXPORT_HELP)
+    export.add_argument("--format", choices=(*FORMATS, "mlflow"), default="json", help=EXPORT_HELP + MLFLOW_HELP)
     export.add_argument("--out", help="file (json) or folder (csv) to write")
+    export.add_argument("--tracking-uri", metavar="URI", help="mlflow: the tracking server or store (default: "
+                                                              "$MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
+    export.add_argument("--experiment", metavar="NAME", help="mlflow: the experiment to log into (default mtl-lab)")
     export.set_defaults(handler=command_export)
     delete = actions.add_parser("delete", help="delete a run's rows and its folder of files")
     delete.set_defaults(handler=command_delete)
@@ -84,7 +92,8 @@ def add_runs_commands(commands: Any) -> None:
     for parser in (listing, show, export, delete, rerun):
         add_store_arguments(parser, opt_out=False)
     for parser in (show, export, delete, rerun):
-        parser.add_argument("id", metavar="ID", help="the run's id (runs list shows them)")
+        parser.add_argument("id", metavar="ID", help="the run's id (runs list shows them)" + (
+            "; with --format mlflow also a comparison's or sweep's group id" if parser is export else ""))
 
 
 def command_list_runs(args: argparse.Namespace) -> int:
@@ -182,7 +191,9 @@ def epoch_lines(history: list[dict[str, Any]]) -> list[str]:
 
 
 def command_export(args: argparse.Namespace) -> int:
-    """Write the run as json (a file) or csv (a folder)."""
+    """Write the run as json (a file) or csv (a folder), or log it (or a group's runs) to MLflow."""
+    if args.format == "mlflow":
+        return export_mlflow(args)
     out = Path(args.out) if args.out else Path(f"{args.id}.json" if args.format == "json" else args.id)
     try:
         written = existing_store(args).export(args.id, args.format, out)
@@ -191,6 +202,24 @@ def command_export(args: argparse.Namespace) -> int:
             raise
         raise failure(out, error) from None
     print(f"run {args.id} exported as {args.format}: {written}")
+    return EXIT_OK
+
+
+def export_mlflow(args: argparse.Namespace) -> int:
+    """``runs export ID --format mlflow``: log the run, or every run of the group, to the tracking URI."""
+    from mtl_core.store.mlflow_export import export_to_mlflow
+
+    if args.out:
+        from mtl_core.errors import ConfigError
+
+        raise ConfigError("--out is for json and csv; for mlflow give --tracking-uri (and --experiment)")
+    done = export_to_mlflow(existing_store(args), args.id, args.tracking_uri, args.experiment)
+    if done.parent_run_id is not None:
+        print(f"group {args.id} exported to MLflow at {done.tracking_uri}: experiment {done.experiment_id}, parent "
+              f"run {done.parent_run_id} with {len(done.run_ids)} nested run{'s' if len(done.run_ids) != 1 else ''}")
+    else:
+        print(f"run {args.id} exported to MLflow at {done.tracking_uri}: experiment {done.experiment_id}, "
+              f"run {done.run_ids[args.id]}")
     return EXIT_OK
 
 
