@@ -66,6 +66,8 @@ MAX_UPLOAD_AGE_H = _limit("MAX_UPLOAD_AGE_H", 24 * 7, "hours an upload is kept o
 MAX_EPOCHS = _limit("MAX_EPOCHS", 1_000, "epochs per run")
 MAX_UNITS = _limit("MAX_UNITS", 4_096, "units or channels per layer")
 MAX_PARAMETERS = _limit("MAX_PARAMETERS", 5_000_000, "model parameters")
+MAX_ACTIVATIONS = _limit("MAX_ACTIVATIONS", 100_000_000, "values one forward pass of a batch may produce")
+# (400 MB in float32, and as much again for the gradients: two runs at once of the largest batch fit in 3 GB)
 MAX_BATCH_SIZE = _limit("MAX_BATCH_SIZE", 1_000_000, "rows per batch")
 MAX_SEED = 2**31 - 1  # what every seeded generator accepts (torch, NumPy, random): not a resource limit
 MAX_RUN_SECONDS = _limit("MAX_RUN_SECONDS", 1_800, "seconds of training per run (then it stops, history kept)")

@@ -23,7 +23,7 @@ from mtl_core.registry import Registry
 from mtl_core.settings import hparam_model
 
 ARCHITECTURES = Registry[Any]("architecture")
-MAX_ACTIVATIONS = 200_000_000  # values one forward pass may produce (800 MB in float32): no named limit yet
+MAX_ACTIVATIONS = limits.MAX_ACTIVATIONS  # values one forward pass may produce (module-level: tests lower it)
 COMMON = tuple(ModelConfig.model_fields)  # the keys of [model] that every architecture takes
 
 
@@ -101,7 +101,7 @@ def _check_batch(module: nn.Module, args: tuple[Any, ...], *, sizes: tuple[int, 
     if rows * per_row > MAX_ACTIVATIONS:
         raise ConfigError(f"train.batch_size: {rows:,} rows at once through this model make {rows * per_row:,} "
                           f"values ({per_row:,} per row), past {MAX_ACTIVATIONS:,} (about "
-                          f"{MAX_ACTIVATIONS * 4 // 2**20:,} MB); set train.batch_size to at most "
+                          f"{MAX_ACTIVATIONS * 4 // 2**20:,} MB, MTL_MAX_ACTIVATIONS); set train.batch_size to at most "
                           f"{max(1, MAX_ACTIVATIONS // per_row):,}, or use narrower layers")
 
 
