@@ -219,7 +219,7 @@ def diagnostics_view(results: Mapping[str, Any]) -> None:
         matrix = reading.run_affinity(records)
         if matrix:
             chart(figures.affinity_heatmap(matrix, tasks), "insight.affinity", reading.affinity_caption(matrix, tasks))
-            st.caption("Measured on up to 8 evenly spaced steps per epoch, with one plain SGD step at the run's "
+            st.caption("Measured on up to 4 evenly spaced steps per epoch, with one plain SGD step at the run's "
                        "learning rate, in evaluation mode; the matrix is the mean over every measured step.")
         else:
             st.info("No affinity was measured (a strategy working on the shared representation, or no shared layers).")

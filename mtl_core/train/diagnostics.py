@@ -32,7 +32,7 @@ from torch import Tensor
 
 from mtl_core.insight.affinity import lookahead_affinity
 
-MEASURED_STEPS = 8  # steps per epoch on which the costly parts (a loss strategy's J, the affinity) are measured
+MEASURED_STEPS = 4  # steps per epoch on which the costly parts (a loss strategy's J, the affinity) are measured
 INSPECTED_ROWS = 512  # rows the model's gates are averaged over at the end of each epoch
 
 

@@ -214,7 +214,8 @@ class Trainer:
             return
         jacobian = task_gradients(losses[rows], self.shared)  # [len(rows), P]
         self.diagnostics.observe(jacobian, rows)
-        self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
+        with evaluating(self.model):
+            self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
 
     def _diagnose_direction(self, losses: Tensor, probe: Batch, jacobian: Tensor, rows: list[int],
                             direction: Tensor) -> None:
@@ -226,20 +227,27 @@ class Trainer:
             return
         if getattr(self.strategy, "log_losses", False):  # DB-MTL's rows are ∇L_t / L_t: back to ∇L_t
             jacobian = jacobian * losses.detach()[rows, None]
-        self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
+        with evaluating(self.model):
+            self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
 
     def _losses_at(self, probe: Batch, replaced: Mapping[str, Tensor]) -> Tensor:
-        """The batch's task losses [T] with the named parameters replaced, in evaluation mode (no dropout draw, no
-        batch-norm statistics update), without changing the model."""
+        """The batch's task losses [T] with the named shared parameters holding other values for one forward pass
+        (the caller puts the model in evaluation mode: no dropout draw, no batch-norm statistics update).
+
+        The values are written into the parameters' storage and the saved bits copied back before returning, through
+        ``.data`` so that autograd's version counters (the step's graph is still to be differentiated) see nothing.
+        """
         features, targets, masks = probe
-        was_training = self.model.training
-        self.model.eval()
+        saved = [(self.shared_named[name].data, value) for name, value in replaced.items()]
+        kept = [storage.clone() for storage, _ in saved]
         try:
             with torch.no_grad():
-                outputs = torch.func.functional_call(self.model, dict(replaced), (features,), strict=False)
-                return stacked_losses(outputs, targets, masks, self.dataset.info)
+                for storage, value in saved:
+                    storage.copy_(value)
+                return stacked_losses(self.model(features), targets, masks, self.dataset.info)
         finally:
-            self.model.train(was_training)
+            for (storage, _), bits in zip(saved, kept, strict=True):
+                storage.copy_(bits)
 
     def _diagnostics_record(self, epoch: int) -> dict[str, Any] | None:
         """The epoch's diagnostics record with what the model shows of itself on up to ``INSPECTED_ROWS`` validation
@@ -247,13 +255,8 @@ class Trainer:
         if self.diagnostics is None:
             return None
         split = self.dataset.val if len(self.dataset.val) > 0 else self.dataset.train
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                shown = self.model.inspect(split.features[:INSPECTED_ROWS].to(self.device))
-        finally:
-            self.model.train(was_training)
+        with evaluating(self.model), torch.no_grad():
+            shown = self.model.inspect(split.features[:INSPECTED_ROWS].to(self.device))
         return self.diagnostics.record(epoch, shown)
 
     def _stepped(self) -> None:
@@ -470,6 +473,17 @@ def cpu_threads(threads: int | None) -> Iterator[None]:
     finally:
         if threads is not None and torch.get_num_threads() == threads:  # unless another run changed it since
             torch.set_num_threads(previous)
+
+
+@contextmanager
+def evaluating(model: torch.nn.Module) -> Iterator[None]:
+    """The model in evaluation mode while the block runs, then back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def build_run_model(config: ExperimentConfig, dataset: MTLDataset) -> MTLModel:
