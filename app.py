@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/table:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
     st.Page("pages/insight.py", title="Insight", icon=":material/lightbulb:"),
 ]

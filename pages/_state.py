@@ -29,8 +29,9 @@ OWNER = "owner"  # str: this browser's id in the run store (its runs are its own
 STORED_RUN = "stored_run"  # str: the stored run the Train page shows when no job of this session is current
 JOB_RUN = "job_run"  # str: the run id in the store of the Train page's job (what a restarted server still knows)
 RESTART_SHOWN = "restart_shown"  # bool: this session was told once that a restart stopped its browser's run
+SWEEP_JOB_ID = "sweep_job_id"  # str: the sweep job the Sweep page shows
 KEYS = (CONFIG, JOB_ID, COMPARE_JOB_ID, LINK_READ, LINK_WARNINGS, COMPARE, LIVE_ROWS, OWNER, STORED_RUN, JOB_RUN,
-        RESTART_SHOWN)
+        RESTART_SHOWN, SWEEP_JOB_ID)
 
 OWNER_COOKIE = "mtl_owner"
 OWNER_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")

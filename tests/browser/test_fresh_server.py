@@ -23,5 +23,6 @@ def test_a_deep_link_first_on_a_fresh_server_restores_the_setup_and_the_navigati
     expect(page.get_by_text("**tips**").or_(page.get_by_text("tips", exact=True))).not_to_have_count(0)
     expect(page.get_by_text("Shared link: train.lr")).to_be_visible()
     navigation = page.get_by_test_id("stSidebarNav")
-    expect(navigation.get_by_role("link")).to_have_count(6)  # Home, Data, Train, Compare, Runs, Insight: not one per file
+    # Home, Data, Train, Compare, Sweep, Runs, Insight: not one per file
+    expect(navigation.get_by_role("link")).to_have_count(7)
     expect(page.get_by_test_id("stException")).to_have_count(0)
