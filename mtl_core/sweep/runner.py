@@ -88,7 +88,9 @@ def _row(spec: SweepSpec, trial: Trial, outcome: Outcome | None) -> dict[str, An
     return {"index": trial.index, "label": trial.label, "params": trial.params, "seed": trial.seed,
             "status": status_of(outcome) if outcome is not None else NOT_RUN,
             "reason": outcome.reason if outcome is not None else "",
-            "value": metric_value(results, spec.metric) if results is not None else None,
+            # only a completed run's metric counts: a stopped one was evaluated part-way
+            "value": metric_value(results, spec.metric) if results is not None and results["status"] == "completed"
+            else None,
             "attempts": outcome.attempts if outcome is not None else 0,
             "duration_s": results["duration_s"] if results is not None else None,
             "epochs_run": results["epochs_run"] if results is not None else 0}
