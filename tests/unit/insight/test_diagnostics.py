@@ -89,7 +89,7 @@ def test_implied_weights_reproduce_the_direction_and_the_strategys_own_weights(n
 @pytest.mark.parametrize("strategy", ["equal", "graddrop"])
 def test_a_run_with_diagnostics_trains_to_the_same_numbers_and_records_every_epoch(strategy: str) -> None:
     base = small_config(model={"architecture": "mmoe", "hidden": [8], "n_experts": 2}, strategy={"name": strategy},
-                        train={"epochs": 2, "batch_size": 64})
+                        train={"epochs": 2, "batch_size": 0, "threads": 1})  # full batch: one step an epoch
     off = run_to_results(base)
     on = run_to_results(base.with_overrides(["train.diagnostics=true"]))
     assert without_timings(on.history)[0].keys() == without_timings(off.history)[0].keys()
