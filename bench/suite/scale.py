@@ -2,7 +2,7 @@
 thread against two; the growth exponents (log-log slopes) of rows and tasks; curves in docs/scaling_curves.html.
 
 Each point is a process of its own (``bench.suite.scale_point``) reading a generated CSV through the engine's
-data path, so that its peak memory (``ru_maxrss`` of that process) is not another point's. The data path's
+data path, so that its peak memory (that process's own high-water mark) is not another point's. The data path's
 peak is the child's peak minus its resident memory just before loading (torch and the engine imported), set
 against the table's in-memory size (rows × columns × 8 bytes of float64).
 """

@@ -50,7 +50,7 @@ def scale_section(records: list[dict[str, Any]], sizes: dict[str, Any], heading:
              "(`mtl_core.experiment.prepare`: read, split, preprocess, tensors) and trains hps (strategy `equal`, "
              f"Adam, batch {sizes['batch']}) for {sizes['epochs']} epochs; the last epoch's time is shown: CPU time of "
              "the process for rows, tasks and width (one torch thread), wall time for the threads row. Peak "
-             "memory is the child's `ru_maxrss`; the data path's share is that peak minus the child's resident "
+             "memory is the child's own high-water mark (`VmHWM`; `ru_maxrss` would carry the parent's peak over the fork); the data path's share is that peak minus the child's resident "
              "memory just before loading (torch and the engine imported), set against the table in memory (rows "
              f"× columns × 8 bytes). Target: data path ≤ {target:g}× the table. The 10⁶-row table passes the "
              "engine's limits only with `MTL_MAX_CELLS` and `MTL_MAX_UPLOAD_MB` raised (the child is started so). "

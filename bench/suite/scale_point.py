@@ -31,7 +31,16 @@ def current_rss() -> int:
 
 
 def peak_rss() -> int:
-    """The process's peak resident memory in bytes (``ru_maxrss`` is in KiB on Linux)."""
+    """The process's peak resident memory in bytes: ``VmHWM`` of /proc/self/status on Linux, which starts afresh
+    with the process's own memory at exec; ``ru_maxrss`` elsewhere (Linux carries the parent's over a fork, so a
+    child started by a big parent would report the parent's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
