@@ -83,7 +83,7 @@ class StoredRun:
     @property
     def results_dict(self) -> dict[str, Any] | None:
         """The run's RESULTS.json, as ``run --out`` wrote it, once the run finished (else None)."""
-        if self.stored_results is None:
+        if self.stored_results is None or self.summary.status == "failed":  # a sweep's failed trial keeps its reason
             return None
         return {**self.stored_results, "history": self.history, "predictions": self.predictions}
 
