@@ -35,3 +35,8 @@ def test_quick_suite_writes_records_and_docs_where_told(tmp_path: Path) -> None:
     assert "## Engine overhead" in doc.read_text(encoding="utf-8")
     assert (doc.parent / "leaderboard.md").is_file() and (doc.parent / "scaling_curves.html").is_file()
     assert (digest(ROOT / "docs" / "benchmarks.md"), digest(ROOT / "docs" / "leaderboard.md")) == before
+    again = tmp_path / "again" / "benchmarks.md"
+    subprocess.run([sys.executable, "-m", "bench", "--from", str(out), "--doc", str(again)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=120)
+    headings = [line for line in again.read_text(encoding="utf-8").splitlines() if line.startswith("## ")]
+    assert {"## Engine overhead", "## Weighting step time", "## GPU"} <= set(headings)
