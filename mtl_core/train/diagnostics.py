@@ -24,13 +24,21 @@ the optimiser or any random generator: a run trains to the same numbers with dia
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from mtl_core.data import TaskInfo
 from mtl_core.insight.affinity import lookahead_affinity
+from mtl_core.models import MTLModel
+from mtl_core.train.losses import stacked_losses
+from mtl_core.weighting import task_gradients
+
+Batch = tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]  # one batch's features, targets and masks
 
 MEASURED_STEPS = 4  # steps per epoch on which the costly parts (a loss strategy's J, the affinity) are measured
 INSPECTED_ROWS = 512  # rows the model's gates are averaged over at the end of each epoch
@@ -158,6 +166,98 @@ class Diagnostics:
         if model:
             record["model"] = dict(model)
         return record
+
+
+class Recorder:
+    """The trainer's side of the diagnostics of one run: it measures a step from the step's own losses, Jacobian and
+    direction, and makes each epoch's record with what the model shows of itself (``MTLModel.inspect``).
+
+    ``space``: where a gradient strategy's Jacobian is taken; in the representation space the step's graph is freed
+    before the affinity could use it, so none is measured. ``log_losses``: the Jacobian's rows are ∇ log L_t (DB-MTL).
+    """
+
+    def __init__(self, model: MTLModel, shared: Sequence[Tensor], info: Mapping[str, TaskInfo],
+                 gradient_strategy: bool, space: str = "parameters", log_losses: bool = False) -> None:
+        self.model, self.shared, self.info = model, list(shared), info
+        names = {id(parameter): name for name, parameter in model.named_parameters()}
+        self.shared_named = {names[id(parameter)]: parameter for parameter in self.shared}  # the Jacobian's order
+        self.diagnostics = Diagnostics(tuple(info), gradient_strategy)
+        self.diagnostics.space, self.log_losses = space, log_losses
+        self.least_squares_: Tensor | None = None  # the last gradient step's least-squares task weights
+
+    def start_epoch(self, steps: int, lr: float) -> None:
+        self.diagnostics.start_epoch(steps, lr)
+
+    def loss_step(self, losses: Tensor, present: Sequence[bool], batch: Batch) -> None:
+        """A loss-based step, on the epoch's measured steps: the task gradients of the shared parameters (T extra
+        backward passes; the graph is kept for the step's own) and the lookahead affinity."""
+        rows = [task for task, labelled in enumerate(present) if labelled]
+        if rows and self.shared and self.diagnostics.due():
+            jacobian = task_gradients(losses[rows], self.shared)  # [len(rows), P]
+            self.diagnostics.observe(jacobian, rows)
+            self._affinity(batch, jacobian, rows)
+
+    def gradient_step(self, losses: Tensor, batch: Batch, jacobian: Tensor, rows: list[int],
+                      direction: Tensor) -> None:
+        """A gradient step, from the Jacobian and direction it computed (every step); the affinity on the measured
+        steps."""
+        self.least_squares_ = self.diagnostics.observe(jacobian, rows, direction)
+        if self.diagnostics.space == "representation" or not self.shared or not self.diagnostics.due():
+            return
+        if self.log_losses:  # DB-MTL's rows are ∇L_t / L_t: back to ∇L_t
+            jacobian = jacobian * losses.detach()[rows, None]
+        self._affinity(batch, jacobian, rows)
+
+    def weights_used(self, weights: Tensor | None) -> Tensor | None:
+        """A gradient step's task weights: the method's own, else the least-squares ones; recorded either way."""
+        chosen = self.least_squares_ if weights is None else weights
+        self.least_squares_ = None
+        if chosen is not None:
+            self.diagnostics.observe_weights(chosen)
+        return chosen
+
+    def stepped(self) -> None:
+        self.diagnostics.stepped()
+
+    def record(self, epoch: int, features: Tensor) -> dict[str, Any]:
+        """The epoch's record, with what the model shows of itself on ``features`` (at most ``INSPECTED_ROWS``)."""
+        with evaluating(self.model), torch.no_grad():
+            shown = self.model.inspect(features[:INSPECTED_ROWS])
+        return self.diagnostics.record(epoch, shown)
+
+    def _affinity(self, batch: Batch, jacobian: Tensor, rows: Sequence[int]) -> None:
+        with evaluating(self.model):
+            self.diagnostics.observe_affinity(partial(self._losses_at, batch), self.shared_named, jacobian, rows)
+
+    def _losses_at(self, batch: Batch, replaced: Mapping[str, Tensor]) -> Tensor:
+        """The batch's task losses [T] with the named shared parameters holding other values for one forward pass
+        (the caller puts the model in evaluation mode: no dropout draw, no batch-norm statistics update).
+
+        The values are written into the parameters' storage and the saved bits copied back before returning, through
+        ``.data`` so that autograd's version counters (the step's graph is still to be differentiated) see nothing.
+        """
+        features, targets, masks = batch
+        saved = [(self.shared_named[name].data, value) for name, value in replaced.items()]
+        kept = [storage.clone() for storage, _ in saved]
+        try:
+            with torch.no_grad():
+                for storage, value in saved:
+                    storage.copy_(value)
+                return stacked_losses(self.model(features), targets, masks, dict(self.info))
+        finally:
+            for (storage, _), bits in zip(saved, kept, strict=True):
+                storage.copy_(bits)
+
+
+@contextmanager
+def evaluating(model: torch.nn.Module) -> Iterator[None]:
+    """The model in evaluation mode while the block runs, then back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def _means(names: Sequence[str], sums: Tensor, counts: Tensor) -> dict[str, float]:

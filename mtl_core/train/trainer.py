@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -25,8 +25,9 @@ from mtl_core.data import MTLDataset, Split
 from mtl_core.errors import ConfigError
 from mtl_core.models import MTLModel, build_model
 from mtl_core.models.layers import initialize, seed_dropout
+from mtl_core.models.registry import check_training_rows, rows_at_once
 from mtl_core.train.device import choose_device
-from mtl_core.train.diagnostics import INSPECTED_ROWS, Diagnostics
+from mtl_core.train.diagnostics import INSPECTED_ROWS, Batch, Recorder
 from mtl_core.train.evaluation import evaluate_models, predictions
 from mtl_core.train.events import EpochEnded, Event, RunEnded, RunStarted, Status
 from mtl_core.train.losses import stacked_losses
@@ -35,9 +36,7 @@ from mtl_core.train.schedule import current_lr, make_scheduler, step_scheduler
 from mtl_core.train.selection import VAL_LOSS, Selection, Watch, watch_for
 from mtl_core.train.stack import ParameterStack
 from mtl_core.train.step import gradient_based_grads, loss_based_grads
-from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, create, gradient_norms, task_gradients
-
-Batch = tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]  # one batch's features, targets and masks
+from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, create, gradient_norms
 
 
 @dataclass(slots=True)
@@ -80,14 +79,13 @@ class Trainer:
         if self.has_batch_norm and config.train.batch_size == 1:
             raise ConfigError("train.batch_size = 1 with model.norm = 'batch': batch norm needs at least 2 rows per "
                               "batch; use a larger batch or norm = 'layer'")
+        if config.train.batch_size:  # full batches (0) are cut to what fits, in Lockstep._train_epoch
+            check_training_rows(self.model, min(config.train.batch_size, len(dataset.train)))
         self.in_representation = getattr(self.strategy, "space", "parameters") == "representation"
         if self.in_representation and not self.model.has_representation:
             raise ConfigError(f"strategy.space = 'representation': architecture {config.model.architecture!r} "
                               f"has no single shared representation; use space = 'parameters'")
-        names = {id(parameter): name for name, parameter in self.model.named_parameters()}
-        self.shared_named = {names[id(parameter)]: parameter for parameter in self.shared}  # the Jacobian's order
-        self.diagnostics: Diagnostics | None = None  # train.diagnostics: made afresh by each run's ``_start``
-        self.least_squares_: Tensor | None = None  # diagnostics: the last step's least-squares task weights
+        self.diagnostics: Recorder | None = None  # train.diagnostics: made afresh by each run's ``_start``
 
     def run(self) -> Generator[Event, None, None]:
         """Yield RunStarted, one EpochEnded per epoch, then RunEnded: completed (maybe early), diverged, stopped."""
@@ -105,8 +103,10 @@ class Trainer:
         self.initial_losses: tuple[float, ...] | None = None
         self.step = 0
         if self.config.train.diagnostics:
-            self.diagnostics = Diagnostics(self.task_names, isinstance(self.strategy, GradientStrategy))
-            self.diagnostics.space = "representation" if self.in_representation else "parameters"
+            self.diagnostics = Recorder(self.model, self.shared, self.dataset.info,
+                                        isinstance(self.strategy, GradientStrategy),
+                                        "representation" if self.in_representation else "parameters",
+                                        bool(getattr(self.strategy, "log_losses", False)))
         return RunStarted(
             tasks=self.task_names, epochs=self.config.train.epochs, n_train=len(self.dataset.train),
             n_val=len(self.dataset.val), n_test=len(self.dataset.test),
@@ -183,19 +183,17 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         weights: Tensor | None
         if isinstance(self.strategy, LossWeighting):
-            if probe is not None:
-                self._diagnose_losses(losses, present, probe)
+            if probe is not None and self.diagnostics is not None:
+                self.diagnostics.loss_step(losses, present, probe)
             weights = loss_based_grads(self.strategy, losses, self._context(losses, epoch, present))
         else:
             assert isinstance(self.strategy, GradientStrategy)
-            self.least_squares_ = None
-            observe = None if probe is None else partial(self._diagnose_direction, losses, probe)
+            observe = None if probe is None or self.diagnostics is None else partial(
+                self.diagnostics.gradient_step, losses, probe)
             weights = gradient_based_grads(self.strategy, losses, present, self.shared, self.heads, representation,
                                            observe=observe)
             if probe is not None and self.diagnostics is not None:
-                weights = self.least_squares_ if weights is None else weights  # the method has none of its own
-                if weights is not None:
-                    self.diagnostics.observe_weights(weights)
+                weights = self.diagnostics.weights_used(weights)  # least squares when the method has none
         if self.diagnostics is not None:
             self.diagnostics.stepped()
         penalty = self.model.regularizer()
@@ -205,59 +203,13 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.clip_grad_norm)
         return weights, None if penalty is None else float(penalty.detach())
 
-    def _diagnose_losses(self, losses: Tensor, present: tuple[bool, ...], probe: Batch) -> None:
-        """Diagnostics of a loss-based step, on the epoch's measured steps: the task gradients of the shared
-        parameters (T extra backward passes, the graph kept for the step's own) and the lookahead affinity."""
-        assert self.diagnostics is not None
-        rows = [task for task, labelled in enumerate(present) if labelled]
-        if not rows or not self.shared or not self.diagnostics.due():
-            return
-        jacobian = task_gradients(losses[rows], self.shared)  # [len(rows), P]
-        self.diagnostics.observe(jacobian, rows)
-        with evaluating(self.model):
-            self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
-
-    def _diagnose_direction(self, losses: Tensor, probe: Batch, jacobian: Tensor, rows: list[int],
-                            direction: Tensor) -> None:
-        """Diagnostics of a gradient step, from the Jacobian and direction it computed; the affinity on the measured
-        steps (not in the representation space, whose graph the step has already freed)."""
-        assert self.diagnostics is not None
-        self.least_squares_ = self.diagnostics.observe(jacobian, rows, direction)
-        if self.in_representation or not self.shared or not self.diagnostics.due():
-            return
-        if getattr(self.strategy, "log_losses", False):  # DB-MTL's rows are ∇L_t / L_t: back to ∇L_t
-            jacobian = jacobian * losses.detach()[rows, None]
-        with evaluating(self.model):
-            self.diagnostics.observe_affinity(partial(self._losses_at, probe), self.shared_named, jacobian, rows)
-
-    def _losses_at(self, probe: Batch, replaced: Mapping[str, Tensor]) -> Tensor:
-        """The batch's task losses [T] with the named shared parameters holding other values for one forward pass
-        (the caller puts the model in evaluation mode: no dropout draw, no batch-norm statistics update).
-
-        The values are written into the parameters' storage and the saved bits copied back before returning, through
-        ``.data`` so that autograd's version counters (the step's graph is still to be differentiated) see nothing.
-        """
-        features, targets, masks = probe
-        saved = [(self.shared_named[name].data, value) for name, value in replaced.items()]
-        kept = [storage.clone() for storage, _ in saved]
-        try:
-            with torch.no_grad():
-                for storage, value in saved:
-                    storage.copy_(value)
-                return stacked_losses(self.model(features), targets, masks, self.dataset.info)
-        finally:
-            for (storage, _), bits in zip(saved, kept, strict=True):
-                storage.copy_(bits)
-
     def _diagnostics_record(self, epoch: int) -> dict[str, Any] | None:
         """The epoch's diagnostics record with what the model shows of itself on up to ``INSPECTED_ROWS`` validation
         rows (training rows when there are none); None without train.diagnostics."""
         if self.diagnostics is None:
             return None
         split = self.dataset.val if len(self.dataset.val) > 0 else self.dataset.train
-        with evaluating(self.model), torch.no_grad():
-            shown = self.model.inspect(split.features[:INSPECTED_ROWS].to(self.device))
-        return self.diagnostics.record(epoch, shown)
+        return self.diagnostics.record(epoch, split.features[:INSPECTED_ROWS].to(self.device))
 
     def _stepped(self) -> None:
         """The optimiser has stepped."""
@@ -364,7 +316,8 @@ class Lockstep:
         """One pass over the training rows, each run in its own order: the runs that diverged (and why), and each
         other run's mean train losses, weights and extras."""
         n_rows = len(train)
-        batch = self.config.train.batch_size or n_rows
+        # a full batch (0) of a table too large for the activation budget: the largest batches that fit
+        batch = self.config.train.batch_size or rows_at_once(self.trainers[0].model, n_rows, gradients=True)
         for index in self.running:
             self.trainers[index]._start_epoch(n_rows, batch, current_lr(self.optimizer))
         diverged: list[tuple[int, str]] = []
@@ -473,17 +426,6 @@ def cpu_threads(threads: int | None) -> Iterator[None]:
     finally:
         if threads is not None and torch.get_num_threads() == threads:  # unless another run changed it since
             torch.set_num_threads(previous)
-
-
-@contextmanager
-def evaluating(model: torch.nn.Module) -> Iterator[None]:
-    """The model in evaluation mode while the block runs, then back in the mode it was in."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 def build_run_model(config: ExperimentConfig, dataset: MTLDataset) -> MTLModel:
