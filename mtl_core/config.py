@@ -114,7 +114,7 @@ class TrainConfig(_Section):
     """How the model is optimised."""
 
     epochs: int = limited("MAX_EPOCHS", 100, ge=1)
-    batch_size: int = limited("MAX_BATCH_SIZE", 0, ge=0)  # 0 = full batch
+    batch_size: int = limited("MAX_BATCH_SIZE", 0, ge=0)  # 0 = full batch (cut to fit MTL_MAX_ACTIVATIONS)
     # with hidden and weight_decay, near the best on every built-in data set
     lr: float = Field(0.003, ge=LR_RANGE[0], le=LR_RANGE[1])
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"

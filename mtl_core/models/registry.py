@@ -97,7 +97,14 @@ def _check_batch(module: nn.Module, args: tuple[Any, ...], *, sizes: tuple[int, 
     layers' outputs are alive at once.
     """
     rows = args[0].shape[0] if args and isinstance(args[0], torch.Tensor) and args[0].dim() > 0 else 0
-    per_row = sizes[0] if torch.is_grad_enabled() else min(sizes[0], 2 * sizes[1])
+    _refuse(rows, _per_row(sizes, torch.is_grad_enabled()))
+
+
+def _per_row(sizes: tuple[int, int], gradients: bool) -> int:
+    return max(1, sizes[0] if gradients else min(sizes[0], 2 * sizes[1]))
+
+
+def _refuse(rows: int, per_row: int) -> None:
     if rows * per_row > MAX_ACTIVATIONS:
         raise ConfigError(f"train.batch_size: {rows:,} rows at once through this model make {rows * per_row:,} "
                           f"values ({per_row:,} per row), past {MAX_ACTIVATIONS:,} (about "
@@ -105,18 +112,33 @@ def _check_batch(module: nn.Module, args: tuple[Any, ...], *, sizes: tuple[int, 
                           f"{max(1, MAX_ACTIVATIONS // per_row):,}, or use narrower layers")
 
 
-def rows_at_once(model: nn.Module, default: int) -> int:
-    """The most rows one gradient-free forward pass of ``model`` may take within MAX_ACTIVATIONS, at most ``default``.
-
-    Evaluation and prediction cut a split into pieces of this size, so a wide model (a convolutional trunk on
-    large images) evaluates in smaller pieces instead of being refused. A model not made by ``build_model``
-    (no batch check) takes ``default``.
-    """
+def _sizes(model: nn.Module) -> tuple[int, int] | None:
+    """The (all layers, widest layer) values per row that ``build_model`` measured for ``model``, if it made it."""
     for hook in model._forward_pre_hooks.values():
         if isinstance(hook, partial) and hook.func is _check_batch:
-            total, widest = hook.keywords["sizes"]
-            return max(1, min(default, MAX_ACTIVATIONS // max(1, min(total, 2 * widest))))
-    return default
+            return tuple(hook.keywords["sizes"])  # type: ignore[return-value]
+    return None
+
+
+def rows_at_once(model: nn.Module, default: int, gradients: bool = False) -> int:
+    """The most rows one forward pass of ``model`` may take within MAX_ACTIVATIONS, at most ``default``.
+
+    Without ``gradients``, evaluation and prediction cut a split into pieces of this size, so a wide model (a
+    convolutional trunk on large images) evaluates in smaller pieces instead of being refused; with them, a
+    full batch (``train.batch_size = 0``) of a large table trains in the largest batches the budget allows.
+    A model not made by ``build_model`` (no batch check) takes ``default``.
+    """
+    sizes = _sizes(model)
+    return default if sizes is None else max(1, min(default, MAX_ACTIVATIONS // _per_row(sizes, gradients)))
+
+
+def check_training_rows(model: nn.Module, rows: int) -> None:
+    """ConfigError (naming train.batch_size and the largest batch that fits) when ``rows`` rows trained at once
+    would pass MAX_ACTIVATIONS: checked before a run starts, whichever route its batches take through the model
+    (the representation space of gradient methods calls the model's parts, not its forward)."""
+    sizes = _sizes(model)
+    if sizes is not None:
+        _refuse(rows, _per_row(sizes, gradients=True))
 
 
 def parameter_count(settings: ModelConfig, input_shape: int | tuple[int, ...], heads: dict[str, int]) -> int:

@@ -209,3 +209,42 @@ def test_evaluation_cuts_a_split_into_pieces_a_wide_model_may_take(monkeypatch: 
         model.eval()
         expected = torch.cat([model(features[start:start + 40])["a"] for start in range(0, 100, 40)])
     torch.testing.assert_close(outputs["a"], expected)
+
+
+def test_a_full_batch_past_the_activation_budget_trains_in_the_largest_batches_that_fit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    from mtl_core.experiment import prepare, run_to_results
+    from mtl_core.models import registry
+    from tests.fixtures.builders import small_config
+
+    from mtl_core.train import Trainer
+
+    config, dataset = prepare(small_config())
+    heads = Trainer(config, dataset).model.head_widths
+    per_row = registry.activations_per_row(config.model, dataset.train.features.shape[1], heads)
+    monkeypatch.setattr(registry, "MAX_ACTIVATIONS", 100 * per_row)  # 100 rows at once; the split has more
+    assert len(dataset.train) > 100
+    full = run_to_results(config)
+    explicit = run_to_results(ExperimentConfig.from_dict({**config.to_dict(), "train": {**config.train.model_dump(),
+                                                                                        "batch_size": 100}}))
+    assert full.status == "completed"
+    assert [row["train_loss"] for row in full.history] == [row["train_loss"] for row in explicit.history]
+
+
+def test_a_batch_past_the_activation_budget_is_refused_before_training_in_either_gradient_space(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    from mtl_core.experiment import prepare
+    from mtl_core.models import registry
+    from mtl_core.train import Trainer
+    from tests.fixtures.builders import small_config
+
+    for space in ("parameters", "representation"):
+        config, dataset = prepare(small_config(strategy={"name": "mgda", "space": space}, train={"batch_size": 200}))
+        monkeypatch.undo()  # the default budget while the model is measured
+        heads = Trainer(config, dataset).model.head_widths
+        monkeypatch.setattr(registry, "MAX_ACTIVATIONS",
+                            100 * registry.activations_per_row(config.model, dataset.train.features.shape[1], heads))
+        with pytest.raises(ConfigError, match=r"train.batch_size: 200 rows .* at most 10\d"):
+            Trainer(config, dataset)
