@@ -28,6 +28,7 @@ def test_a_two_trial_sweep_shows_its_trials_the_best_and_parallel_coordinates() 
     at = small_sweep_page()
     at.multiselect(key="sweep.strategies").set_value(["equal"]).run()
     at.text_input(key="sweep.hidden").input("4; 6").run()
+    at.number_input(key="sweep.concurrent").set_value(1).run()  # one worker process trains both
     assert at.selectbox(key="sweep.metric").value == "val.progression.mse"
     at.button(key="sweep.start").click().run()
     current = run_to_the_end(at, "sweep_job_id")
