@@ -27,7 +27,7 @@ from mtl_core.atomic import WriteError, failure
 from mtl_core.errors import MTLError
 from mtl_core.insight.toy_cli import add_toy_command
 from mtl_core.runs_cli import GroupRecording, add_runs_commands, add_store_arguments, open_store, train_stored
-from mtl_core.sweep.cli import add_backend_arguments, add_sweep_command
+from mtl_core.sweep.cli import add_backend_arguments, add_sweep_command, release_backend
 
 if TYPE_CHECKING:  # the engine (PyTorch, scikit-learn) loads only for the commands that train
     from mtl_core.results import RunResults
@@ -170,10 +170,13 @@ def _comparison(args: argparse.Namespace, kind: Literal["compare", "pareto"], po
     config = load_config(args.config, checked(args.overrides))
     check_comparison_work(config, args.seeds, args.strategies, points)
     check_out(comparison_out(args, kind))
-    with _run_progress(args.quiet) as progress, _group(args, kind, config) as group:
-        summary = train(config, progress, group.on_run if group else None)
-        if group is not None:
-            group.finish(summary)
+    try:
+        with _run_progress(args.quiet) as progress, _group(args, kind, config) as group:
+            summary = train(config, progress, group.on_run if group else None)
+            if group is not None:
+                group.finish(summary)
+    finally:
+        release_backend(args)
     return _finish(args, kind, summary, describe, group)
 
 

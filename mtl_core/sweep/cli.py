@@ -81,16 +81,27 @@ def command_sweep(args: argparse.Namespace) -> int:
                            address=args.address, cpus=spec.resources.cpus, gpus=spec.resources.gpus,
                            scheduler=spec.asha if spec.scheduler == "asha" else None, mode=spec.mode)
     store = open_store(args)
-    with _run_progress(args.quiet) as progress:
-        if store is None:
-            summary = run_sweep(spec, trials, backend, on_progress=progress)
-            group_id = None
-        else:
-            with GroupRecording(store, "sweep", trials[0].config) as group:
-                summary = run_sweep(spec, trials, backend, on_run=group.on_run, on_progress=progress)
-                group.finish(summary)
-            group_id = group.group_id
+    try:
+        with _run_progress(args.quiet) as progress:
+            if store is None:
+                summary = run_sweep(spec, trials, backend, on_progress=progress)
+                group_id = None
+            else:
+                with GroupRecording(store, "sweep", trials[0].config) as group:
+                    summary = run_sweep(spec, trials, backend, on_run=group.on_run, on_progress=progress)
+                    group.finish(summary)
+                group_id = group.group_id
+    finally:
+        release_backend(args)
     return _finish(args, summary, out, group_id)
+
+
+def release_backend(args: argparse.Namespace) -> None:
+    """End the Ray instance a ``--backend ray`` command started (a joined cluster goes on)."""
+    if getattr(args, "backend", None) == "ray":
+        from mtl_core.sweep.ray_backend import shutdown_started
+
+        shutdown_started()
 
 
 def _finish(args: argparse.Namespace, summary: dict[str, Any], out: Path, group_id: str | None) -> int:

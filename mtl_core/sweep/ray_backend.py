@@ -48,6 +48,14 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
     return ray
 
 
+def shutdown_started() -> None:
+    """Shut down the Ray instance ``ensure_ray`` started or joined in this process (a command line's, at its end)."""
+    ray = __import__("sys").modules.get("ray")
+    if "seconds" in STARTUP and ray is not None and ray.is_initialized():
+        ray.shutdown()
+        STARTUP.clear()
+
+
 def _trial(params: dict[str, Any], configs: Sequence[dict[str, Any]], metrics: Sequence[str | None],
            cpus: float) -> None:
     """One Tune trial (it runs in a Ray worker): train the task's config, reporting every epoch, then the results."""
