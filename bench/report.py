@@ -32,7 +32,7 @@ def write_sections(sections: dict[str, str], path: Path = DEFAULT) -> None:
     """Replace (or append) each section, by heading; every other section of the file is kept as it is. The
     file's first paragraph says how it is written."""
     for heading, text in sections.items():
-        write_section(heading, text, path)
+        write_section(heading, text.rstrip("\n") + "\n\n", path)  # a blank line before the next heading
     if sections and INTRO not in (old := path.read_text(encoding="utf-8")):
         title, _, rest = old.partition("\n")
         path.write_text(f"{title}\n\n{INTRO}\n\n{rest.lstrip(chr(10))}", encoding="utf-8")

@@ -53,7 +53,8 @@ def strategies_section(records: list[dict[str, Any]], sizes: dict[str, Any], hea
              LIBMTL, "",
              f"Machine: {machine_text(steps[0]['machine']) if steps else '—'}.", "",
              "Reproduce: `python -m bench --only strategies` (torchjd's CAGrad and NashMTL need cvxpy, clarabel and "
-             "ecos importable).", "",
+             "ecos importable; for this table they were installed in a folder of their own on `PYTHONPATH`, as they "
+             "are no requirement of MTL Lab).", "",
              header, "|---|---|" + "---:|" * len(columns) + "---|"]
     for name in names:
         kind = next(r["parameters"]["kind"] for r in steps if r["parameters"]["strategy"] == name)
