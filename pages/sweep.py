@@ -152,9 +152,13 @@ def live(polling: bool, metric: str) -> None:
 st.title("Sweep")
 st.caption("Every trial is a run in the store (Runs page, grouped); `python -m mtl_core sweep FILE` does the same "
            "from a sweep file, on Ray too.")
-base = choose_base()
-if base is not None:
-    choices = varied(base)
+try:
+    base = choose_base()
+    choices = varied(base) if base is not None else None
+except MTLError as error:  # a base whose data cannot be read (an upload gone), a preset past a limit
+    st.error(message(error))
+    base = choices = None
+if base is not None and choices is not None:
     backend, concurrent = where_to_run()
     current_job = job_id(SWEEP_JOB_ID)
     try:
