@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from mtl_core import settings
 from mtl_core.errors import UnknownNameError
+from mtl_core.safe_text import shorten
 
 T = TypeVar("T")
 
@@ -55,15 +56,15 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            prefix = f"{key} = {name!r}: " if key else ""
+            prefix = f"{key} = {shorten(repr(name))}: " if key else ""
             raise UnknownNameError(prefix + self.unknown_message(name)) from None
 
     def unknown_message(self, name: str) -> str:
         """The message for a name that is not registered: closest names, then all of them."""
         names = self.names()
-        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(str(name)[:200], names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        return f"no {self.kind} named {name!r}.{hint} Available: {', '.join(names)}"
+        return f"no {self.kind} named {shorten(repr(name))}.{hint} Available: {', '.join(names)}"
 
     def available(self) -> list[str]:
         """All registered names, sorted (as ``names``; the name the three registries' modules export)."""

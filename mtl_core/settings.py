@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from mtl_core.errors import ConfigError
+from mtl_core.safe_text import shorten
 
 _MODELS: dict[Callable[..., Any], type[BaseModel]] = {}  # create_model costs about a millisecond
 _SCHEMAS: dict[Callable[..., Any], dict[str, Any]] = {}  # and a JSON schema about half of one
@@ -103,7 +104,8 @@ def format_errors(error: ValidationError, prefix: str, owner: str, names: Sequen
         if problem["type"] == "extra_forbidden":
             problems[key] = [unknown_key(key, parts[-1], owner, names, common, prefix)]
         elif key not in problems:
-            problems[key] = [f"{key} = {problem['input']!r}: {message}" if "input" in problem else f"{key}: {message}"]
+            problems[key] = [f"{key} = {shorten(repr(problem['input']))}: {message}" if "input" in problem
+                             else f"{key}: {message}"]
         elif _is_type_tag(problem["loc"][-1]) and message not in problems[key][0]:
             problems[key].append(message[:1].lower() + message[1:])  # another member of the union: "or ..."
     return "; ".join(", or ".join(clauses) for clauses in problems.values())
@@ -112,10 +114,10 @@ def format_errors(error: ValidationError, prefix: str, owner: str, names: Sequen
 def unknown_key(key: str, given: str, owner: str, names: Sequence[str], common: Sequence[str] = (),
                 section: str = "") -> str:
     """The clause for a key that ``owner`` does not take: the closest name, then what it takes."""
-    close = difflib.get_close_matches(given, [*names, *common], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(given[:200], [*names, *common], n=1, cutoff=0.6)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     also = f", besides the keys [{section}] always takes: {', '.join(common)}" if common else ""
-    return f"{key}: {owner} has no such hyper-parameter.{hint} It takes: {', '.join(names) or 'none'}{also}"
+    return f"{shorten(key)}: {owner} has no such hyper-parameter.{hint} It takes: {', '.join(names) or 'none'}{also}"
 
 
 def _deepest_members(problems: Sequence[Any]) -> list[Any]:

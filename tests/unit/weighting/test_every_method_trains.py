@@ -74,9 +74,9 @@ def test_the_mini_batch_data_leaves_the_sparse_task_unlabelled_in_some_batch(
     seen: list[tuple[bool, ...]] = []
     step = trainer.Trainer._step
 
-    def spy(self: trainer.Trainer, losses: Any, epoch: int, present: tuple[bool, ...], representation: Any) -> Any:
+    def spy(self: trainer.Trainer, losses: Any, epoch: int, present: tuple[bool, ...], *rest: Any) -> Any:
         seen.append(present)
-        return step(self, losses, epoch, present, representation)
+        return step(self, losses, epoch, present, *rest)
 
     monkeypatch.setattr(trainer.Trainer, "_step", spy)
     run(["run", str(sparse_label_config(tmp_path))], tmp_path / "r.json")
