@@ -24,7 +24,9 @@ def tiny(seed: int = 0) -> ExperimentConfig:
                                        "train": {"epochs": 3, "seed": seed}})
 
 
-def test_a_run_and_a_group_read_back_from_mlflow_equal_the_run_store(tmp_path: Path) -> None:
+def test_a_run_and_a_group_read_back_from_mlflow_equal_the_run_store(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a local tracking store keeps its artefacts in ./mlruns
     store = RunStore(tmp_path / "runs.sqlite")
     run_id, _ = train_stored(Experiment(tiny()), store, "cli", quiet=True)  # with weights in its folder
     group_id = store.start_group("sweep", tiny())
