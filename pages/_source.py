@@ -24,6 +24,12 @@ def built_in(current: DataConfig) -> dict[str, Any]:
     source = DATASETS.get(name)
     params = current.params if current.dataset == name else {}
     values = schema_form("data.params", source.params.model_json_schema(), params)
+    try:  # a size past its limit (rows × features, images × pixels) is lowered to fit, as from a link
+        values, notes = source.fit_size(values)
+    except (TypeError, ValueError):  # a setting the engine refuses anyway: its own error is shown on load
+        notes = []
+    for _, note in notes:
+        st.warning(plain(note), icon=":material/straighten:")
     if source.citation:
         st.caption(source.citation)
     return {"dataset": name, "path": None, "params": values}

@@ -95,6 +95,20 @@ def test_a_generated_set_shows_a_form_for_its_own_settings() -> None:
     assert at.query_params["data.params.correlation"] == "0.9"
 
 
+def test_a_generated_size_past_the_cell_limit_is_lowered_in_the_form_with_a_warning_naming_the_limit() -> None:
+    from mtl_core import limits
+
+    at = open_app("pages/data.py")
+    at.selectbox(key="data.dataset").select("mmoe-synthetic").run()
+    at.number_input(key="data.params.n_features").set_value(1_000).run()
+    at.number_input(key="data.params.n_rows").set_value(1_000_000).run()
+    assert not at.exception and not at.error
+    shown = [item.value.replace("\\", "") for item in at.warning]  # as written, without Markdown escapes
+    assert any("MTL_MAX_CELLS" in text and "using n_rows = 5000" in text for text in shown), shown
+    params = at.session_state["config"]["data"]["params"]
+    assert params["n_rows"] * params["n_features"] <= limits.MAX_CELLS and params["n_features"] == 1_000
+
+
 def test_an_uploaded_table_gets_a_preview_a_suggested_task_and_trains() -> None:
     path, _ = save_upload("prices.csv", TABLE)
     at = with_config({"data": {"path": str(path)}})
