@@ -97,7 +97,9 @@ def markdown(summary: dict[str, Any], command: str, machine: str) -> str:
              "scikit-learn HistGradientBoosting model per task (`hgb`: regressor or classifier by task kind, "
              "default settings, fitted on the engine's own training rows and preprocessed features, scored on "
              "the same test rows).", "",
-             f"Produced by: `{command}`", "",
+             f"Produced by: `{command}` (runs are cached per data set and budget, method and seed in "
+             "`~/.cache/mtl-lab/bench/leaderboard.json`, or under `--cache DIR`; the same command resumes a stopped "
+             "run and, once everything is cached, only rewrites this page).", "",
              "Settings: each data set's default config (its default tasks and primary metrics, `hps` with hidden "
              "128→128, Adam, default learning rate and weight decay) with one budget per data set, the same for "
              f"every method: {training_text(budget)}; "
@@ -139,6 +141,10 @@ def overall(summary: dict[str, Any]) -> list[str]:
         lines.append(f"| {position} | {method} | {rank:.2f} | {best_on} |")
     lines += ["", f"`{REFERENCE}` is statistically tied with the best strategy on {len(tied)} of {len(ties)} data sets"
               + (f" ({', '.join(tied)})." if tied else "."), ""]
+    twins = identical(summary)
+    if twins:
+        lines += ["Methods whose every test metric was identical to another's on every data set and seed (at their "
+                  "default settings): " + "; ".join(" = ".join(group) for group in twins) + ".", ""]
     wins = {name: tasks for name, tasks in summary["tree_wins"].items() if tasks}
     if wins:
         lines.append("**Where a boosted tree beats every MLP** (its mean test metric is better than every strategy's "
@@ -147,6 +153,18 @@ def overall(summary: dict[str, Any]) -> list[str]:
     else:
         lines.append("A boosted tree beats every MLP on no task.")
     return lines + [""]
+
+
+def identical(summary: dict[str, Any]) -> list[list[str]]:
+    """Groups of methods with the same per-seed primary metrics on every data set."""
+    prints: dict[str, list[Any]] = {}
+    for block in summary["sets"].values():
+        for method, per_task in block["results"].items():
+            prints.setdefault(method, []).append([per_task[task["name"]]["values"] for task in block["tasks"]])
+    groups: dict[str, list[str]] = {}
+    for method, values in prints.items():
+        groups.setdefault(repr(values), []).append(method)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def set_table(name: str, block: dict[str, Any], summary: dict[str, Any]) -> list[str]:
