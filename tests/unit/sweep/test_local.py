@@ -9,9 +9,9 @@ import pytest
 
 from mtl_core.runs_cli import GroupRecording
 from mtl_core.store import RunStore
-from mtl_core.sweep import LocalBackend, run_sweep
+from mtl_core.sweep import LocalBackend, Task, run_sweep
 from mtl_core.sweep.trial import FAULTS_VARIABLE
-from tests.unit.sweep.helpers import numbers, one_by_one, tiny_spec
+from tests.unit.sweep.helpers import Collected, numbers, one_by_one, tiny_spec
 
 
 def test_a_local_sweep_equals_its_trials_run_one_by_one_and_survives_faults(
@@ -35,3 +35,17 @@ def test_a_local_sweep_equals_its_trials_run_one_by_one_and_survives_faults(
     for trial, expected in zip(trials[:2], one_by_one(trials[:2]), strict=True):
         assert numbers(runs[trial.label].results_dict or {}) == numbers(expected)
     assert runs[trials[2].label].status == "failed" and "fault injected" in runs[trials[2].label].summary.reason
+
+
+def test_a_cancel_stops_the_running_trial_keeps_the_finished_one_and_starts_no_other() -> None:
+    _, trials = tiny_spec(grid={"train.epochs": [20, 1000, 20]})
+    collected = Collected()
+
+    def stop_once_one_ended() -> bool:
+        return bool(collected.outcomes)
+
+    LocalBackend(2).run([Task(str(trial.index), trial.config) for trial in trials], collected, stop_once_one_ended)
+    finished, stopped = collected.outcomes["0"], collected.outcomes["1"]
+    assert finished.status == "done" and (finished.results or {})["epochs_run"] == 20
+    assert stopped.status == "stopped" and 0 <= (stopped.results or {})["epochs_run"] < 1000
+    assert "2" not in collected.outcomes  # never started
