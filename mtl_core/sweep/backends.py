@@ -123,7 +123,10 @@ def _run_task(config: dict[str, Any]) -> dict[str, Any]:
 
 class LocalBackend:
     """``max_concurrent`` worker processes (spawned, each a one-process ``ProcessPoolExecutor``, so a process
-    that dies takes only its own task down and is replaced), each with ``threads`` torch threads."""
+    that dies takes only its own task down and is replaced), each with ``threads`` torch threads.
+
+    Spawned workers import the caller's main module again: a script that runs a sweep must start it under
+    ``if __name__ == "__main__":`` (the command line, pytest and Streamlit already do)."""
 
     name = "local"
 
