@@ -158,8 +158,8 @@ def best_epoch_of(snapshot: JobSnapshot | None) -> int | None:
     return RunResults.from_dict(snapshot.results).best_epoch
 
 
-def controls(config: ExperimentConfig | None, query: str) -> None:
-    """Start, Stop and the share box, drawn as a fragment: a click on Start submits the run and answers at once
+def controls(config: ExperimentConfig | None) -> None:
+    """Start and Stop, drawn as a fragment: a click on Start submits the run and answers at once
     (its place in line, or its first epoch) without the whole page being drawn first, so many visitors pressing
     Start together each hear back quickly; the page is then drawn again, so the live panel follows the run."""
     before = snapshot_of(job_id())
@@ -168,18 +168,12 @@ def controls(config: ExperimentConfig | None, query: str) -> None:
         started = start_job(config)
         before = snapshot_of(job_id())
     running = before is not None and before.active
-    start_column, stop_column, share_column = st.columns([1, 1, 3])
+    start_column, stop_column = st.columns(2)
     start_column.button("Start", key="train.start", type="primary", disabled=running or config is None,
                         width="stretch")
     stopped = stop_column.button("Stop", key="train.stop", disabled=not running, width="stretch")
     if stopped and before is not None:
         job_manager().cancel(before.job_id)
-    with share_column:
-        share_box(config, query)
-    if config is not None and config.train.threads is not None:  # PyTorch's thread count is process-wide
-        st.caption(f"train.threads = {config.train.threads} applies to the command line only: this server gives "
-                   f"each run {job_manager().threads_per_job} thread(s), its cores shared by the runs training at "
-                   "once (MTL_MAX_JOBS).")
     if started and before is not None:
         progress_line(before, [])  # the answer, before the page is drawn again around it
     if started or stopped:
@@ -209,5 +203,13 @@ except MTLError as error:
 
 running = (current := snapshot_of(job_id())) is not None and current.active
 with live_column:
-    st.fragment(controls)(config, query)
+    buttons_column, share_column = st.columns([2, 3])
+    with buttons_column:
+        st.fragment(controls)(config)
+    with share_column:
+        share_box(config, query)
+    if config is not None and config.train.threads is not None:  # PyTorch's thread count is process-wide
+        st.caption(f"train.threads = {config.train.threads} applies to the command line only: this server gives "
+                   f"each run {job_manager().threads_per_job} thread(s), its cores shared by the runs training at "
+                   "once (MTL_MAX_JOBS).")
     st.fragment(run_every=POLL_S if running else None)(live_panel)(polling=running)
