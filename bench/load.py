@@ -5,14 +5,17 @@ do, with a run store of its own), opens N sessions in Debian's chromium (one Pla
 owner cookie each) and has each press Start on the Train page at the same moment. Every ``--abandon``-th
 session closes its tab once its run is answered; the others wait for their run to complete. Checked:
 
-- every session is answered (its run's status or its place in the queue shown) within 2 s of the click;
+- every session is answered (its run's status or its place in the queue shown) within 2 s of the click, timed in
+  the page from the click reaching it to the answer drawn (``p50_s``, ``p95_s``); the harness's own time from its
+  click command to the answer found is reported beside it (``harness_p50_s``, ``harness_p95_s``);
 - each abandoned run is stopped in the run store once the server stops hearing from its tab
   (``MTL_DISCONNECT_GRACE_S``, short here);
 - no live session's run is lost (each completes, in the page and in the store);
 - no page shows another session's run (each run trains a number of epochs no other run has);
 - the server's memory (RSS of the server and its children, psutil if installed, else /proc) stays under 3 GB.
 
-The JSON holds ``sessions``, ``answered_within_2s``, ``p50_s``, ``p95_s``, ``peak_rss_mb``, ``runs_completed``,
+The JSON holds ``sessions``, ``answered_within_2s``, ``p50_s``, ``p95_s``, ``harness_p50_s``, ``harness_p95_s``,
+``peak_rss_mb``, ``runs_completed``,
 ``runs_lost``, ``abandoned_stopped``, ``cross_session_leaks``, ``runs_per_minute`` and ``ok``; the exit code
 is 1 when a check failed.
 """
@@ -41,6 +44,20 @@ ROOT = Path(__file__).resolve().parents[1]
 ANSWER = re.compile(r"(queued: number \d+ in line|running: epoch \d+ of \d+|completed: epoch \d+ of \d+)")
 EPOCHS_SHOWN = re.compile(r"epoch \d+ of (\d+)")
 ANSWER_S = 2.0  # a session must see its run's status or its queue place this soon after pressing Start
+# In the page, on the page's own clock: when the click reached it, and when the answer was first drawn. The harness
+# drives every tab from one process on the same cores as the server, so the time its click command takes to reach a
+# tab (often longer than the server's answer under load) is not the visitor's wait; it is reported beside it.
+WATCH_ANSWER = """() => {
+  window.__mtlClick = null; window.__mtlAnswer = null;
+  const answer = /%s/;
+  document.addEventListener('click', () => { if (window.__mtlClick === null) window.__mtlClick = performance.now(); },
+                            {capture: true});
+  new MutationObserver(() => {
+    if (window.__mtlClick === null || window.__mtlAnswer !== null) return;
+    const shown = document.querySelector('[data-testid="stProgress"]');
+    if (shown && answer.test(shown.textContent)) window.__mtlAnswer = performance.now();
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}""" % ANSWER.pattern
 MEMORY_MB = 3 * 1024  # the small host's memory
 GRACE_S = 15  # MTL_DISCONNECT_GRACE_S for the server under test: abandoned runs stop soon after the tab closes,
 # and a live tab whose polls a busy machine delays by a few seconds keeps its run
@@ -57,7 +74,8 @@ class Session:
     epochs: int
     abandons: bool
     owner: str | None = None
-    answer_s: float | None = None
+    answer_s: float | None = None  # from the click reaching the page to the answer drawn (the page's clock)
+    harness_s: float | None = None  # from the harness's click command to the answer found (its own delays included)
     completed: bool = False
     leaks: list[int] = field(default_factory=list)
     error: str | None = None
@@ -155,10 +173,13 @@ async def visit(browser: Any, url: str, session: Session, go: asyncio.Event, rea
             await settled(page)
         await ready.put(session.index)
         await go.wait()
+        await page.evaluate(WATCH_ANSWER)
         clicked = time.monotonic()
         await page.get_by_role("button", name="Start").click()
         await page.get_by_text(ANSWER).first.wait_for(timeout=60_000)
-        session.answer_s = time.monotonic() - clicked
+        session.harness_s = time.monotonic() - clicked
+        await page.wait_for_function("window.__mtlAnswer !== null", timeout=60_000)
+        session.answer_s = await page.evaluate("(window.__mtlAnswer - window.__mtlClick) / 1000")
         session.owner = next((cookie["value"] for cookie in await context.cookies() if cookie["name"] == "mtl_owner"),
                              None)
         if session.abandons:
@@ -264,6 +285,7 @@ def cpu_seconds(pid: int) -> float:
 def figures(sessions: list[Session], elapsed: float, peak: float, stopped: int, completed: int,
             lost: int) -> dict[str, Any]:
     answers = sorted(session.answer_s for session in sessions if session.answer_s is not None)
+    harness = sorted(session.harness_s for session in sessions if session.harness_s is not None)
     within = sum(answer <= ANSWER_S for answer in answers)
     abandoned = sum(session.abandons for session in sessions)
     leaks = sum(bool(session.leaks) for session in sessions)
@@ -271,6 +293,8 @@ def figures(sessions: list[Session], elapsed: float, peak: float, stopped: int, 
         "sessions": len(sessions), "abandoned": abandoned, "answered": len(answers), "answered_within_2s": within,
         "p50_s": round(statistics.median(answers), 2) if answers else None,
         "p95_s": round(answers[min(len(answers) - 1, int(0.95 * len(answers)))], 2) if answers else None,
+        "harness_p50_s": round(statistics.median(harness), 2) if harness else None,
+        "harness_p95_s": round(harness[min(len(harness) - 1, int(0.95 * len(harness)))], 2) if harness else None,
         "peak_rss_mb": round(peak), "runs_completed": completed, "runs_lost": lost,
         "abandoned_stopped": stopped, "cross_session_leaks": leaks,
         "runs_per_minute": round(completed / (elapsed / 60), 1) if elapsed > 0 else None,
