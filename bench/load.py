@@ -171,6 +171,7 @@ async def visit(browser: Any, url: str, session: Session, go: asyncio.Event, rea
             await field_.fill(str(session.epochs))
             await field_.press("Enter")
             await settled(page)
+            await owner_cookie(context)  # the page has written its owner id: its run can be found in the store
         await ready.put(session.index)
         await go.wait()
         await page.evaluate(WATCH_ANSWER)
@@ -193,6 +194,17 @@ async def visit(browser: Any, url: str, session: Session, go: asyncio.Event, rea
         session.error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
     finally:
         await context.close()  # an abandoning visitor closes its tab here
+
+
+async def owner_cookie(context: Any, timeout_s: float = OPEN_MS / 1000) -> str:
+    """The owner id the Train page writes into the browser's cookie on a first visit (a script the browser runs
+    after the page is drawn, late on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = next((cookie["value"] for cookie in await context.cookies() if cookie["name"] == "mtl_owner"), None)
+        if value is not None or time.monotonic() > deadline:
+            return value or ""
+        await asyncio.sleep(0.2)  # the browser's own script sets it
 
 
 async def settled(page: Any) -> None:
