@@ -110,6 +110,15 @@ def start_server(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[by
     raise TimeoutError(f"streamlit did not answer at {url} within 60 s")
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Ask the server to stop; kill it when it has not within 15 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of process ``pid`` and all its descendants, in MB (psutil if installed, else /proc)."""
     try:
@@ -273,11 +282,7 @@ def run(n: int, abandon_every: int, chromium: str, finish_s: float) -> dict[str,
         stopped, completed, lost = check_store(folder / "runs.sqlite", sessions, timeout_s=GRACE_S * 6 + 30)
     finally:
         peak, cpu = watch.stop(), cpu_seconds(server.pid) - cpu_before
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     shutil.rmtree(folder, ignore_errors=True)
     result = figures(sessions, elapsed, peak, stopped, completed, lost)
     # how much of the machine the server had: on a machine busy with other work, answers wait for a core

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.load import CHROMIUM_ARGS, MEMORY_MB, MemoryWatch, rss_mb, start_server
+from bench.load import CHROMIUM_ARGS, MEMORY_MB, MemoryWatch, rss_mb, start_server, stop_server
 
 LINK = {"data.dataset": "mmoe-synthetic", "data.params.n_rows": "50000", "data.params.n_features": "100",
         "model.hidden": "4096,1024", "strategy.name": "pcgrad", "train.batch_size": "9700", "train.epochs": "2"}
@@ -108,11 +107,7 @@ def measure(case: str, seconds: float, chromium: str, table: Path, jobs: int) ->
             statuses = [last_status(page) for page in pages]
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     shutil.rmtree(folder, ignore_errors=True)
     return {"case": case, "visitors": jobs, "baseline_rss_mb": round(baseline), "peak_rss_mb": round(peak),
             "seconds": round(time.monotonic() - started, 1), "statuses": statuses, "ok": peak < MEMORY_MB}
