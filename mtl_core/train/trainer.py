@@ -41,11 +41,11 @@ from mtl_core.weighting import GradientStrategy, LossWeighting, StepContext, cre
 
 @dataclass(slots=True)
 class _EpochTally:
-    """Running sums over one epoch's steps."""
+    """Running sums over one epoch's steps, in Python floats (float64: no overflow, no tensor op per step)."""
 
-    loss_sums: Tensor  # [T], Σ loss × labelled rows
-    counts: Tensor  # [T], labelled rows
-    weight_sums: Tensor  # [T]
+    loss_sums: list[float]  # [T], Σ loss × labelled rows
+    counts: list[float]  # [T], labelled rows
+    weight_sums: list[float]  # [T]
     weighted_steps: int = 0
     penalty_sum: float = 0.0  # the model's regulariser, summed over steps
     penalty_steps: int = 0
@@ -81,6 +81,8 @@ class Trainer:
                               "batch; use a larger batch or norm = 'layer'")
         if config.train.batch_size:  # full batches (0) are cut to what fits, in Lockstep._train_epoch
             check_training_rows(self.model, min(config.train.batch_size, len(dataset.train)))
+        # the tasks some training rows leave unlabelled: the others' batches need no mask (the same losses)
+        self.partly_labelled = tuple(name for name in self.task_names if not bool(dataset.train.masks[name].all()))
         self.in_representation = getattr(self.strategy, "space", "parameters") == "representation"
         if self.in_representation and not self.model.has_representation:
             raise ConfigError(f"strategy.space = 'representation': architecture {config.model.architecture!r} "
@@ -99,7 +101,7 @@ class Trainer:
         self.strategy.check_tasks(self.task_names)
         self.selection.reset()
         self.best_state: dict[str, Tensor] | None = None  # the selected epoch's weights
-        self.epoch_losses: list[tuple[float, ...]] = []
+        self.epoch_losses: tuple[tuple[float, ...], ...] = ()  # a tuple: every step's context shares it
         self.initial_losses: tuple[float, ...] | None = None
         self.step = 0
         if self.config.train.diagnostics:
@@ -142,44 +144,59 @@ class Trainer:
             self.diagnostics.start_epoch(math.ceil(n_rows / batch), current_lr(self.optimizer) if lr is None else lr)
         self.model.train()
         self.order = torch.randperm(n_rows, generator=self.shuffle).to(self.device) if batch < n_rows else None
-        zeros = [torch.zeros(len(self.task_names), dtype=torch.float64) for _ in range(3)]  # float64: no overflow
-        self.tally = _EpochTally(zeros[0], zeros[1], zeros[2])
+        self.n_rows = n_rows
+        n_tasks = len(self.task_names)
+        self.tally = _EpochTally([0.0] * n_tasks, [0.0] * n_tasks, [0.0] * n_tasks)
 
     def _train_batch(self, train: Split, start: int, batch: int, epoch: int) -> str | None:
         """The losses of this run's next batch and their gradients (``_step``); None, or why the run diverged when a
         loss is nan or inf (then nothing is stepped)."""
         rows = self.order[start:start + batch] if self.order is not None else slice(None)
+        n_batch = min(batch, self.n_rows - start) if self.order is not None else self.n_rows
         targets = {name: value[rows] for name, value in train.targets.items()}
-        masks = {name: value[rows] for name, value in train.masks.items()}
+        # a task labelled on every training row needs no mask, unless the diagnostics' probe reads the masks
+        selected = {name: train.masks[name][rows] for name in (self.task_names if self.diagnostics is not None
+                                                               else self.partly_labelled)}
         representation = self.model.encode(train.features[rows]) if self.in_representation else None
         outputs = self.model(train.features[rows]) if representation is None else self.model.decode(representation)
-        losses = stacked_losses(outputs, targets, masks, self.dataset.info)
-        values = losses.detach().cpu().tolist()
+        losses = stacked_losses(outputs, targets, selected, self.dataset.info)
+        values = losses.tolist()
         for name, value in zip(self.task_names, values, strict=True):
             if not math.isfinite(value):
                 return f"loss of task {name!r} became {value} at epoch {epoch}"
-        counts = torch.stack([masks[name].sum() for name in self.task_names]).float().cpu()
-        probe = (train.features[rows], targets, masks) if self.diagnostics is not None else None
-        weights, penalty = self._step(losses, epoch, tuple(bool(count > 0) for count in counts), representation,
-                                      probe)
+        counts = self._labelled_counts(selected, n_batch)
+        probe = (train.features[rows], targets, selected) if self.diagnostics is not None else None
+        weights, penalty = self._step(losses, epoch, tuple(count > 0 for count in counts), representation,
+                                      probe, values)
         tally = self.tally
         if penalty is not None:
             tally.penalty_sum += penalty
             tally.penalty_steps += 1
-        tally.loss_sums += losses.detach().double().cpu() * counts
-        tally.counts += counts
+        for task, (value, count) in enumerate(zip(values, counts, strict=True)):
+            tally.loss_sums[task] += value * count
+            tally.counts[task] += count
         if weights is not None:
-            tally.weight_sums += weights.detach().double().cpu()
+            for task, weight in enumerate(weights.tolist()):
+                tally.weight_sums[task] += weight
             tally.weighted_steps += 1
         return None
 
+    def _labelled_counts(self, selected: dict[str, Tensor], n_batch: int) -> list[float]:
+        """Labelled rows per task in a batch of ``n_batch`` rows: all of them for a fully labelled task, else its
+        mask's count (one read-back for all such tasks)."""
+        if not self.partly_labelled:
+            return [float(n_batch)] * len(self.task_names)
+        partial = self.partly_labelled
+        counted = dict(zip(partial, torch.stack([selected[name].sum() for name in partial]).tolist(), strict=True))
+        return [float(counted.get(name, n_batch)) for name in self.task_names]
+
     def _step(self, losses: Tensor, epoch: int, present: tuple[bool, ...], representation: Tensor | None,
-              probe: Batch | None = None) -> tuple[Tensor | None, float | None]:
+              probe: Batch | None = None, values: list[float] | None = None) -> tuple[Tensor | None, float | None]:
         """The gradients of one optimisation step (the loop then steps the optimiser); returns the task weights used
         (None when the method has none) and the model's regulariser value (None when it has none). ``probe``, with
-        train.diagnostics: the batch, for the lookahead affinity."""
+        train.diagnostics: the batch, for the lookahead affinity; ``values``: the losses already read back."""
         if self.initial_losses is None:
-            self.initial_losses = tuple(losses.detach().cpu().tolist())
+            self.initial_losses = tuple(losses.detach().cpu().tolist() if values is None else values)
         self.optimizer.zero_grad(set_to_none=True)
         weights: Tensor | None
         if isinstance(self.strategy, LossWeighting):
@@ -219,9 +236,9 @@ class Trainer:
     def _end_epoch(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """The epoch's mean train loss and weights per task, and its extras (the mean regulariser)."""
         tally = self.tally
-        means = (tally.loss_sums / tally.counts.clamp(min=1)).tolist()
-        self.epoch_losses.append(tuple(means))
-        weights_used = (tally.weight_sums / max(tally.weighted_steps, 1)).tolist() if tally.weighted_steps else []
+        means = [total / max(count, 1.0) for total, count in zip(tally.loss_sums, tally.counts, strict=True)]
+        self.epoch_losses += (tuple(means),)
+        weights_used = [total / tally.weighted_steps for total in tally.weight_sums] if tally.weighted_steps else []
         extras = {"regularizer": tally.penalty_sum / tally.penalty_steps} if tally.penalty_steps else {}
         return (dict(zip(self.task_names, means, strict=True)), dict(zip(self.task_names, weights_used, strict=False)),
                 extras)
@@ -233,7 +250,7 @@ class Trainer:
         shared = None
         if self.strategy.grad_norms == "shared":
             shared = partial(gradient_norms, losses, self.shared, True)
-        return StepContext(epoch, self.step, self.task_names, tuple(self.epoch_losses), self.initial_losses,
+        return StepContext(epoch, self.step, self.task_names, self.epoch_losses, self.initial_losses,
                            last_layer, present, shared)
 
     def _validated(self, epoch: int, val_loss: dict[str, float], val_metrics: dict[str, Any]) -> None:

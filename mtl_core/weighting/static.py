@@ -28,6 +28,10 @@ class Equal(LossWeighting):
     def weights(self, losses: Losses, context: StepContext) -> torch.Tensor:
         return torch.ones_like(losses)
 
+    def combine(self, losses: Losses, context: StepContext) -> tuple[torch.Tensor, torch.Tensor]:
+        """Σ_t L_t as one sum (1 · L_t = L_t exactly, so the value and gradients are those of the weighted sum)."""
+        return losses.sum(), torch.ones_like(losses).detach()
+
 
 Weight = Annotated[float, Field(ge=0.0)]
 

@@ -48,3 +48,22 @@ def test_stacked_losses_follow_the_task_order() -> None:
     masks = {"y": torch.ones(2, dtype=torch.bool), "c": torch.ones(2, dtype=torch.bool)}
     losses = stacked_losses(outputs, targets, masks, {"y": REGRESSION, "c": BCE})
     assert torch.allclose(losses, torch.tensor([5.0, float(torch.log(torch.tensor(2.0)))]))
+
+
+def test_no_mask_is_an_all_true_mask_bit_for_bit() -> None:
+    generator = torch.Generator().manual_seed(1)
+    output = torch.randn(7, 1, generator=generator, requires_grad=True)
+    target = torch.randn(7, generator=generator)
+    every_row = torch.ones(7, dtype=torch.bool)
+    with_mask, without = task_loss(output, target, every_row, REGRESSION), task_loss(output, target, None, REGRESSION)
+    assert torch.equal(with_mask, without)
+    first, = torch.autograd.grad(with_mask, output)
+    second, = torch.autograd.grad(without, output)
+    assert torch.equal(first, second)
+
+
+def test_a_task_absent_from_the_masks_has_every_row_labelled() -> None:
+    outputs = {"y": torch.tensor([[0.0], [1.0]]), "c": torch.zeros(2, 1)}
+    targets = {"y": torch.tensor([1.0, 3.0]), "c": torch.tensor([0.0, 1.0])}
+    partial = stacked_losses(outputs, targets, {"c": torch.tensor([True, False])}, {"y": REGRESSION, "c": BCE})
+    assert torch.allclose(partial, torch.tensor([2.5, float(torch.log(torch.tensor(2.0)))]))  # y: (1 + 4) / 2

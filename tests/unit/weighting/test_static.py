@@ -35,6 +35,15 @@ def test_equal_combines_losses_into_their_plain_sum() -> None:
     assert losses.grad is not None and torch.equal(losses.grad, torch.ones(3))
 
 
+
+def test_equal_sum_is_the_weighted_sum_bit_for_bit() -> None:
+    strategy = loss_strategy("equal")
+    tasks = tuple(f"t{index}" for index in range(7))
+    losses = torch.rand(7, generator=torch.Generator().manual_seed(3), dtype=torch.float32) * 10
+    total, weights = strategy.combine(losses, context(tasks))
+    generic, generic_weights = LossWeighting.combine(strategy, losses, context(tasks))
+    assert torch.equal(total, generic) and torch.equal(weights, generic_weights)
+
 def test_static_weights_as_a_list_follow_task_order() -> None:
     strategy = loss_strategy("static", weights=[1.0, 0.5, 2.0])
     strategy.check_tasks(TASKS)
