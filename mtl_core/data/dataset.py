@@ -23,6 +23,7 @@ from mtl_core.tasks import TaskSpec
 
 
 Preprocessor: TypeAlias = ColumnTransformer | ImageNormalizer
+ENCODED_ROWS = 65_536  # rows encoded at once when a split's tensors are built
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +102,23 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
     check_labels(tasks, labels, train_rows, {"validation": val_rows, "test": test_rows}, source)
     info = {task.name: task_info(task, labels[task.name], train_rows) for task in tasks}
     preprocessor: Preprocessor
+    positions = [table.columns.get_loc(name) for name in features]  # only these columns are copied, by row
     if images is not None:
         preprocessor = ImageNormalizer().fit(images[train_rows])  # statistics of training images only
     else:
-        preprocessor = make_preprocessor(table[list(features)]).fit(table.iloc[train_rows][list(features)])
+        preprocessor = make_preprocessor(table[list(features)]).fit(table.iloc[train_rows, positions])
     width = len(preprocessor.get_feature_names_out())
 
     def tensors(rows: np.ndarray) -> Split:
         if images is not None:
-            encoded = preprocessor.transform(images[rows])
-        else:
-            encoded = preprocessor.transform(table.iloc[rows][list(features)]) if len(rows) else np.zeros((0, width))
+            encoded = np.asarray(preprocessor.transform(images[rows]), dtype=np.float32)
+        else:  # a piece of rows at a time, straight into float32: no float64 copy of the whole split
+            encoded = np.empty((len(rows), width), dtype=np.float32)
+            for start in range(0, len(rows), ENCODED_ROWS):
+                piece = rows[start:start + ENCODED_ROWS]
+                encoded[start:start + len(piece)] = preprocessor.transform(table.iloc[piece, positions])
         return Split(
-            features=torch.as_tensor(np.asarray(encoded, dtype=np.float32)),
+            features=torch.as_tensor(encoded),
             targets={name: target_tensor(labels[name].values[rows], info[name]) for name in labels},
             masks={name: torch.as_tensor(labels[name].mask[rows]) for name in labels},
             rows=rows,

@@ -7,8 +7,10 @@ the limits costs. Parquet files are checked from their footer first (``mtl_core.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,22 +27,56 @@ SAMPLE_CHARS = 65_536  # the delimiter is guessed from the first lines only: csv
 
 
 def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
-    """A DataFrame from a CSV/TSV/Parquet path or its bytes; raises DataError naming the file on failure."""
+    """A DataFrame from a CSV/TSV/Parquet path or its bytes; raises DataError naming the file on failure.
+
+    A text file given by its path is checked and parsed from the file a megabyte at a time: its bytes are never
+    all in memory beside the table (at a million rows they weigh about as much as the table).
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
         label = shorten(name or path.name)
         if not path.is_file():
             raise DataError(f"data file {shorten(path)!r} does not exist")
         check_size(path.stat().st_size, label)
-        if path.suffix.lower() == ".parquet":
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+        if path.suffix.lower() == ".parquet" or magic == b"PAR1":
             return unique_names(read_parquet(path, label), label)
-        payload = path.read_bytes()
-    else:
-        payload, label = source, shorten(name or "the uploaded file")
+        return read_text_table(TextSource(path=path), label)
+    payload, label = source, shorten(name or "the uploaded file")
     check_size(len(payload), label)
     if payload.startswith(b"PAR1"):
         return unique_names(read_parquet(io.BytesIO(payload), label), label)
-    return read_text_table(payload, label)
+    return read_text_table(TextSource(payload=payload), label)
+
+
+class TextSource:
+    """The bytes of a text table, in memory (an upload) or in a file (read a megabyte at a time)."""
+
+    CHUNK = 2**20
+
+    def __init__(self, payload: bytes | None = None, path: Path | None = None) -> None:
+        self.payload, self.path = payload, path
+        self.size = len(payload) if payload is not None else path.stat().st_size if path is not None else 0
+
+    def head(self, count: int) -> bytes:
+        if self.payload is not None:
+            return self.payload[:count]
+        assert self.path is not None
+        with self.path.open("rb") as handle:
+            return handle.read(count)
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.payload is not None:
+            yield self.payload
+            return
+        assert self.path is not None
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(self.CHUNK):
+                yield chunk
+
+    def for_pandas(self) -> Path | io.BytesIO:
+        return self.path if self.path is not None else io.BytesIO(self.payload or b"")
 
 
 def check_size(size: int, label: str) -> None:
@@ -49,21 +85,24 @@ def check_size(size: int, label: str) -> None:
         raise DataError(f"{label} is {size / 2**20:,.1f} MB; {describe('MAX_UPLOAD_MB')}. Keep a sample of the rows.")
 
 
-def read_text_table(payload: bytes, label: str) -> pd.DataFrame:
-    """A CSV/TSV table from its bytes, read no further than the row and cell limits.
+def read_text_table(payload: bytes | TextSource, label: str) -> pd.DataFrame:
+    """A CSV/TSV table from its bytes (or a file's), read no further than the row and cell limits.
 
     pandas parses the bytes themselves (``encoding``): a text copy of the whole file is never kept.
     """
-    encoding = detect_encoding(payload, label)
-    sample = payload[: 4 * SAMPLE_CHARS].decode(encoding, errors="ignore")  # a character cut at the end is dropped
-    if not sample or sample.isspace() and len(payload) <= 4 * SAMPLE_CHARS:
+    source = payload if isinstance(payload, TextSource) else TextSource(payload=payload)
+    encoding = stream_encoding(source, label)
+    first = source.head(2**20)
+    sample = first[: 4 * SAMPLE_CHARS].decode(encoding, errors="ignore")  # a character cut at the end is dropped
+    if not sample or sample.isspace() and source.size <= 4 * SAMPLE_CHARS:
         raise DataError(f"{label} is empty; a table needs a header line and at least one row")
     delimiter = sniff_delimiter(sample)
-    head = payload[: 2**20] if b"\n" in payload[: 2**20] or b"\r" in payload[: 2**20] else payload  # the header whole
+    head = first if b"\n" in first or b"\r" in first else b"".join(source.chunks())  # the header whole
     width = check_header(head.decode(encoding, errors="ignore"), delimiter, label)
+    del first, head
     most = min(MAX_ROWS, MAX_CELLS // max(width, 1))
     try:  # index_col=False: a trailing delimiter shifts nothing
-        table = pd.read_csv(io.BytesIO(payload), sep=delimiter, index_col=False, nrows=most + 1,
+        table = pd.read_csv(source.for_pandas(), sep=delimiter, index_col=False, nrows=most + 1,
                             encoding=encoding, encoding_errors="strict")
     except (pd.errors.ParserError, ValueError, OverflowError, csv.Error) as error:
         raise DataError(f"{label} cannot be read as a table with delimiter {delimiter!r}: {one_line(error)}") from None
@@ -109,26 +148,38 @@ def decode(payload: bytes, label: str) -> str:
 
 def detect_encoding(payload: bytes, label: str) -> str:
     """The payload's encoding: UTF-16 with a BOM, else UTF-8 (with or without BOM), else Latin-1; binary refused."""
-    if payload.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = payload.decode("utf-16")
-        except UnicodeDecodeError:
-            raise DataError(f"{label} starts with a UTF-16 mark but is not valid UTF-16 text") from None
-        if "\x00" in text:
+    return stream_encoding(TextSource(payload=payload), label)
+
+
+def stream_encoding(source: TextSource, label: str) -> str:
+    """``detect_encoding`` over a source's chunks, each decoded incrementally and dropped: the text is never kept."""
+    if source.head(2).startswith((b"\xff\xfe", b"\xfe\xff")):
+        if not _decodes(source, "utf-16"):
+            raise DataError(f"{label} starts with a UTF-16 mark but is not valid UTF-16 text")
+        if not _decodes(source, "utf-16", refuse_nul=True):
             raise DataError(f"{label} is not a text table: it holds NUL characters. Save it as CSV (UTF-8).")
         return "utf-16"
-    if b"\x00" in payload:
+    if any(b"\x00" in chunk for chunk in source.chunks()):
         raise DataError(
             f"{label} is not a text table: it holds binary bytes (an Excel or zipped file?). "
             f"Save it as CSV (UTF-8) and upload that."
         )
     for encoding in ENCODINGS:
-        try:
-            payload.decode(encoding)  # checked, then dropped: pandas decodes as it parses
-        except UnicodeDecodeError:
-            continue
-        return encoding
+        if _decodes(source, encoding):  # checked, then dropped: pandas decodes as it parses
+            return encoding
     raise DataError(f"{label} is neither UTF-8 nor Latin-1 text")  # unreachable: Latin-1 decodes any bytes
+
+
+def _decodes(source: TextSource, encoding: str, refuse_nul: bool = False) -> bool:
+    """Whether the whole source decodes strictly as ``encoding`` (and, with ``refuse_nul``, holds no NUL)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        for chunk in source.chunks():
+            if "\x00" in decoder.decode(chunk) and refuse_nul:
+                return False
+        return not ("\x00" in decoder.decode(b"", final=True) and refuse_nul)
+    except UnicodeDecodeError:
+        return False
 
 
 def check_header(text: str, delimiter: str, label: str) -> int:

@@ -229,3 +229,16 @@ def test_a_threshold_task_labels_rows_at_or_above_it() -> None:
 def test_a_table_too_small_to_split_is_refused() -> None:
     with pytest.raises(DataError, match="row"):
         build_dataset(toy_table(5), (Y,), DataConfig(), "toy.csv")
+
+
+def test_features_encoded_a_piece_at_a_time_are_those_encoded_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mtl_core.data.dataset as dataset_module
+    table = toy_table(200)
+    table.loc[::7, table.columns[0]] = np.nan  # the imputer too
+    whole = build_dataset(table, (Y, C), DataConfig(), "toy.csv")
+    monkeypatch.setattr(dataset_module, "ENCODED_ROWS", 9)
+    pieces = build_dataset(table, (Y, C), DataConfig(), "toy.csv")
+    for split in ("train", "val", "test"):
+        assert torch.equal(getattr(whole, split).features, getattr(pieces, split).features)
+        encoded = whole.preprocessor.transform(table.iloc[getattr(whole, split).rows][list(whole.feature_columns)])
+        assert torch.equal(getattr(whole, split).features, torch.as_tensor(np.asarray(encoded, dtype=np.float32)))

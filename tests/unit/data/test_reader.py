@@ -42,6 +42,27 @@ def test_a_path_and_its_bytes_read_the_same(tmp_path: Path) -> None:
     assert read_table(path).equals(read_table(path.read_bytes()))
 
 
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "latin-1", "utf-16"])
+def test_a_file_read_from_its_path_a_megabyte_at_a_time_is_its_bytes_table(tmp_path: Path, encoding: str,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtl_core.data.reader import TextSource
+    monkeypatch.setattr(TextSource, "CHUNK", 7)  # characters and the BOM cut across chunks
+    text = rows(";") * 40
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode(encoding))
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the whole file was read at once"))
+    assert read_table(path).equals(read_table(text.encode(encoding), "t.csv"))
+
+
+@pytest.mark.parametrize(("payload", "words"), [(b"a,b\n1,\x002\n", "binary bytes"),
+                                                (b"\xff\xfea\x00,\x00b\x00\n\x00\x00\x00", "NUL characters")])
+def test_binary_content_is_refused_the_same_from_a_path(tmp_path: Path, payload: bytes, words: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(payload)
+    with pytest.raises(DataError, match=words):
+        read_table(path)
+
 def test_header_names_are_stripped_of_spaces() -> None:
     assert list(read_table(b" a , b\n1,2\n").columns) == ["a", "b"]
 
