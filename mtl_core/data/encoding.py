@@ -13,11 +13,8 @@ from __future__ import annotations
 import warnings
 
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from mtl_core.data.preprocess import ColumnwisePreprocessor
 from mtl_core.errors import DataError
 from mtl_core.limits import MAX_CATEGORIES, MAX_CELLS, describe
 from mtl_core.safe_text import shorten
@@ -68,15 +65,10 @@ def check_encoding(features: pd.DataFrame, rows: int, source: str) -> tuple[str,
     return (note,)
 
 
-def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
-    """Median-impute and standardise numbers; impute and one-hot encode the rest, rare categories as one (unfitted)."""
+def make_preprocessor(features: pd.DataFrame) -> ColumnwisePreprocessor:
+    """Median-impute and standardise numbers; impute and one-hot encode the rest, rare categories as one (unfitted).
+
+    Only the columns' dtypes are read, so an empty slice of the table will do.
+    """
     numeric, other = split_columns(features)
-    encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=KEPT_CATEGORIES, sparse_output=False)
-    return ColumnTransformer(
-        [
-            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric),
-            ("categorical", Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encoder)]), other),
-        ],
-        sparse_threshold=0.0,
-        verbose_feature_names_out=False,
-    )
+    return ColumnwisePreprocessor(numeric=tuple(numeric), other=tuple(other), max_categories=KEPT_CATEGORIES)
