@@ -3,7 +3,8 @@
 ``python -m bench.load --sessions 20 --out load.json`` starts ``streamlit run app.py`` (as the browser tests
 do, with a run store of its own), opens N sessions in Debian's chromium (one Playwright context each, so one
 owner cookie each) and has each press Start on the Train page at the same moment. Every ``--abandon``-th
-session closes its tab once its run is answered; the others wait for their run to complete. Checked:
+session starts a long run (``ABANDONED_EPOCHS``, the server's epoch limit raised for it) and closes its tab once
+its run is answered; the others wait for their run to complete. Checked:
 
 - every session is answered (its run's status or its place in the queue shown) within 2 s of the click, timed in
   the page from the click reaching it to the answer drawn (``p50_s``, ``p95_s``); the harness's own time from its
@@ -59,6 +60,9 @@ WATCH_ANSWER = """() => {
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 }""" % ANSWER.pattern
 MEMORY_MB = 3 * 1024  # the small host's memory
+# an abandoned run's epochs (MTL_MAX_EPOCHS raised to allow them): long enough that it is still training when its
+# visitor's grace runs out, however fast the machine trains
+ABANDONED_EPOCHS = 50_000
 GRACE_S = 15  # MTL_DISCONNECT_GRACE_S for the server under test: abandoned runs stop soon after the tab closes,
 # and a live tab whose polls a busy machine delays by a few seconds keeps its run
 OPEN_MS = 120_000  # opening a page before the test starts, on a machine that may be busy
@@ -269,11 +273,13 @@ def check_store(database: Path, sessions: list[Session], timeout_s: float) -> tu
 
 def run(n: int, abandon_every: int, chromium: str, finish_s: float) -> dict[str, Any]:
     """Start the server, drive ``n`` sessions, check the store and memory; the figures as a dict."""
-    sessions = [Session(index, epochs=1000 - index if index % abandon_every == abandon_every - 1 else 20 + index,
-                        abandons=index % abandon_every == abandon_every - 1) for index in range(n)]
+    abandons = [index % abandon_every == abandon_every - 1 for index in range(n)]
+    sessions = [Session(index, epochs=ABANDONED_EPOCHS - index if abandons[index] else 20 + index,
+                        abandons=abandons[index]) for index in range(n)]
     folder = Path(tempfile.mkdtemp(prefix="mtl-load-"))
     env = {**os.environ, "MTL_HOME": str(folder / "home"), "MTL_DB": str(folder / "runs.sqlite"),
-           "MTL_DISCONNECT_GRACE_S": str(GRACE_S), "MTL_CACHE_DIR": str(folder / "cache")}
+           "MTL_DISCONNECT_GRACE_S": str(GRACE_S), "MTL_CACHE_DIR": str(folder / "cache"),
+           "MTL_MAX_EPOCHS": str(ABANDONED_EPOCHS)}
     server, url = start_server(folder, env)
     watch, cpu_before = MemoryWatch(server.pid), cpu_seconds(server.pid)
     try:

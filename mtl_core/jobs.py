@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 SWITCH_INTERVAL_S = 0.0005  # see JobManager._serve
+# The niceness of the threads that train (Linux: 0 to 19, higher yields more; MTL_TRAINING_NICE, 0 turns it off):
+# on a small shared host the runs take every core they can, and the pages' script runs (each visitor's click) and
+# the server's messages wait behind them. Niced, training uses the cores the pages leave and the pages answer first.
+TRAINING_NICE = min(19, int(raw)) if (raw := os.environ.get("MTL_TRAINING_NICE", "10").strip()).isdigit() else 10
 logger = logging.getLogger(__name__)
 
 
@@ -351,6 +355,7 @@ class JobManager:
         tensor operation, and with the default 5 ms it waits that long for it whenever a page is drawn.
         """
         pin_threads(self.threads_per_job)
+        lower_priority(TRAINING_NICE)
         while True:
             with self._changed:
                 self._work_ready.wait_for(lambda: bool(self._ready))
@@ -438,6 +443,18 @@ class JobManager:
         finished = [job_id for job_id, job in self._jobs.items() if job.status not in ACTIVE]
         for job_id in finished[: max(len(finished) - self.keep_finished, 0)]:
             del self._jobs[job_id]
+
+
+def lower_priority(nice: int) -> None:
+    """Raise the calling thread's niceness to ``nice`` (never lower it) where the system gives threads one each
+    (Linux, where a thread is scheduled as a task of its own); elsewhere, or when refused, nothing changes."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, max(os.getpriority(os.PRIO_PROCESS, thread), nice))
+    except OSError:  # a container that forbids it: the runs train at the server's priority
+        logger.info("could not lower the priority of training thread to niceness %d", nice)
 
 
 _manager: JobManager | None = None

@@ -28,6 +28,7 @@ from pages._entry import through_entry
 through_entry()  # a deep link on a fresh server: run the entry file, which runs this page
 
 POLL_S = 2.0  # seconds between two reads of a running job's events
+QUEUED_POLL_S = 5.0  # ... and of a queued job's place in line: many waiting tabs then cost the server little
 RECENT = 5  # runs listed under Recent runs
 VIEW_KEYS = ("train.view", "train.loss_axes", "train.log_y", "train.smoothing", "train.recent", "train.start",
              "train.stop")  # what the user looks at, not what a run is trained with
@@ -74,10 +75,13 @@ def restarted(run_id: str | None = None) -> bool:
     return True
 
 
-def live_panel(polling: bool) -> None:
-    """The current job: status, curves while it runs, the evaluation once it has ended."""
+def live_panel(polling: bool, queued: bool = False) -> None:
+    """The current job: status, curves while it runs, the evaluation once it has ended. ``queued``: the panel was
+    set to poll at the slower pace of a queued job; once the job trains, the page is drawn again at the faster."""
     heartbeat()  # each poll: this tab is still open, its run goes on
     snapshot = snapshot_of(job_id())
+    if queued and snapshot is not None and snapshot.status != "queued":
+        st.rerun()  # the run has started (each run at its own moment, never all at once): poll it every POLL_S
     if snapshot is None and st.session_state.get(STORED_RUN) is None:
         restarted()  # a tab reconnected to a restarted server: its run was interrupted
     if snapshot is None and (stored := stored_run()) is not None:
@@ -158,29 +162,36 @@ def best_epoch_of(snapshot: JobSnapshot | None) -> int | None:
     return RunResults.from_dict(snapshot.results).best_epoch
 
 
-def controls(config: ExperimentConfig | None) -> None:
-    """Start and Stop, drawn as a fragment: a click on Start submits the run and answers at once
-    (its place in line, or its first epoch) without the whole page being drawn first, so many visitors pressing
-    Start together each hear back quickly; the page is then drawn again, so the live panel follows the run."""
+def run_area(config: ExperimentConfig | None) -> None:
+    """Start, Stop and the live panel, drawn as one fragment: a click on Start submits the run and
+    the live panel under the buttons answers at once (its place in line, or its first epoch) and goes on following
+    the run, without the whole page being drawn again. Many visitors pressing Start together then each cost the
+    server and their browser only this part of the page, and each hears back quickly. The live panel is a fragment
+    of its own inside this one, polled while the run is queued or training; when the run ends it draws the whole
+    page again."""
     before = snapshot_of(job_id())
-    started = False
     if st.session_state.get("train.start") and config is not None and not (before is not None and before.active):
-        started = start_job(config)
+        start_job(config)
         before = snapshot_of(job_id())
     running = before is not None and before.active
-    start_column, stop_column = st.columns(2)
+    start_column, stop_column, _ = st.columns([1, 1, 3])
     start_column.button("Start", key="train.start", type="primary", disabled=running or config is None,
                         width="stretch")
     stopped = stop_column.button("Stop", key="train.stop", disabled=not running, width="stretch")
     if stopped and before is not None:
         job_manager().cancel(before.job_id)
-    if started and before is not None:
-        progress_line(before, [])  # the answer, before the page is drawn again around it
-    if started or stopped:
-        st.rerun()  # the whole page: the live panel starts (or stops) following the run, the buttons follow
+        st.rerun()  # the whole page: the buttons and the live panel follow the stopped run
+    if config is not None and config.train.threads is not None:  # PyTorch's thread count is process-wide
+        st.caption(f"train.threads = {config.train.threads} applies to the command line only: this server gives "
+                   f"each run {job_manager().threads_per_job} thread(s), its cores shared by the runs training at "
+                   "once (MTL_MAX_JOBS).")
+    queued = before is not None and before.status == "queued"
+    st.fragment(run_every=QUEUED_POLL_S if queued else POLL_S if running else None)(live_panel)(polling=running,
+                                                                                             queued=queued)
 
 
-st.title("Train")
+title_column, share_column = st.columns([3, 1], vertical_alignment="bottom")
+title_column.title("Train")
 base = current_config()
 tasks = data_line(base)
 settings_column, live_column = st.columns([1, 2], gap="medium")  # Start and the live charts beside the settings
@@ -201,15 +212,7 @@ except MTLError as error:
     settings_column.error(message(error))
     config, query = None, ""
 
-running = (current := snapshot_of(job_id())) is not None and current.active
+with share_column:  # beside the title, outside the fragment: its copy button (a small frame) stays as it is on a click
+    share_box(config, query)
 with live_column:
-    buttons_column, share_column = st.columns([2, 3])
-    with buttons_column:
-        st.fragment(controls)(config)
-    with share_column:
-        share_box(config, query)
-    if config is not None and config.train.threads is not None:  # PyTorch's thread count is process-wide
-        st.caption(f"train.threads = {config.train.threads} applies to the command line only: this server gives "
-                   f"each run {job_manager().threads_per_job} thread(s), its cores shared by the runs training at "
-                   "once (MTL_MAX_JOBS).")
-    st.fragment(run_every=POLL_S if running else None)(live_panel)(polling=running)
+    st.fragment(run_area)(config)

@@ -122,3 +122,20 @@ def test_a_worker_pins_the_thread_count_and_a_runs_own_is_ignored_there() -> Non
 
 def test_the_manager_shares_the_cores_between_the_runs_it_trains_at_once() -> None:
     assert jobs.JobManager(max_running=2).threads_per_job == max(1, (jobs.os.cpu_count() or 1) // 2)
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="threads have their own niceness on "
+                    "Linux only")
+def test_runs_train_on_threads_niced_below_the_pages(make_manager: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    monkeypatch.setattr(jobs, "TRAINING_NICE", 7)
+    seen: list[int] = []
+
+    def work(should_stop: Any, report: Any) -> dict[str, Any]:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return {}
+    here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    manager = make_manager(max_running=1)
+    assert finished(manager, manager.submit_work(work, tiny(), total=1)) == "completed"
+    assert seen == [max(here, 7)]  # the worker yields ...
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == here  # ... the calling (page) thread not
