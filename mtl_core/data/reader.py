@@ -159,13 +159,28 @@ def stream_encoding(source: TextSource, label: str) -> str:
         if not _decodes(source, "utf-16", refuse_nul=True):
             raise DataError(f"{label} is not a text table: it holds NUL characters. Save it as CSV (UTF-8).")
         return "utf-16"
-    if any(b"\x00" in chunk for chunk in source.chunks()):
+    first, rest = ENCODINGS[0], ENCODINGS[1:]
+    decoder, decodes, binary = codecs.getincrementaldecoder(first)("strict"), True, False
+    for chunk in source.chunks():  # one pass: the NUL bytes and the first encoding together
+        binary = binary or b"\x00" in chunk
+        if decodes:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                decodes = False
+    try:
+        decoder.decode(b"", final=True)  # a character cut at the end of the file
+    except UnicodeDecodeError:
+        decodes = False
+    if binary:
         raise DataError(
             f"{label} is not a text table: it holds binary bytes (an Excel or zipped file?). "
             f"Save it as CSV (UTF-8) and upload that."
         )
-    for encoding in ENCODINGS:
-        if _decodes(source, encoding):  # checked, then dropped: pandas decodes as it parses
+    if decodes:  # checked, then dropped: pandas decodes as it parses
+        return first
+    for encoding in rest:
+        if _decodes(source, encoding):
             return encoding
     raise DataError(f"{label} is neither UTF-8 nor Latin-1 text")  # unreachable: Latin-1 decodes any bytes
 

@@ -143,3 +143,10 @@ def test_a_column_mixing_decimal_commas_and_points_is_refused_naming_column_row_
 def test_a_quoted_comma_in_a_comma_separated_file_is_left_as_text() -> None:
     table = read_table(b'x,y\n"1,5",a\n"2,5",b\n', "t.csv")  # could be a thousands separator there
     assert table["x"].tolist() == ["1,5", "2,5"]
+
+
+def test_a_file_ending_in_half_a_utf8_character_is_read_as_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(rows(",").encode("utf-8") + b"x,1,\xc3")
+    table = read_table(path)
+    assert table["note"].tolist()[-1] == "Ã" and read_table(path.read_bytes(), "t.csv").equals(table)
