@@ -2,21 +2,34 @@
 
 ``python -m bench.load --sessions 20 --out load.json`` starts ``streamlit run app.py`` (as the browser tests
 do, with a run store of its own), opens N sessions in Debian's chromium (one Playwright context each, so one
-owner cookie each) and has each press Start on the Train page at the same moment. Every ``--abandon``-th
-session starts a long run (``ABANDONED_EPOCHS``, the server's epoch limit raised for it) and closes its tab once
-its run is answered; the others wait for their run to complete. Checked:
+owner cookie each; with ``--client protocol``, N websocket sessions of its own, see below) and has each press
+Start on the Train page at the same moment. Every ``--abandon``-th session starts a long run
+(``ABANDONED_EPOCHS``, the server's epoch limit raised for it) and closes its tab once its run is answered; the
+others wait for their run to complete. Checked:
 
 - every session is answered (its run's status or its place in the queue shown) within 2 s of the click, timed in
   the page from the click reaching it to the answer drawn (``p50_s``, ``p95_s``); the harness's own time from its
-  click command to the answer found is reported beside it (``harness_p50_s``, ``harness_p95_s``);
+  click command to the answer found is reported beside it (``harness_p50_s``, ``harness_p95_s``); over the
+  protocol, both are the time from the click sent to the answer received;
 - each abandoned run is stopped in the run store once the server stops hearing from its tab
   (``MTL_DISCONNECT_GRACE_S``, short here);
 - no live session's run is lost (each completes, in the page and in the store);
 - no page shows another session's run (each run trains a number of epochs no other run has);
 - the server's memory (RSS of the server and its children, psutil if installed, else /proc) stays under 3 GB.
 
-The JSON holds ``sessions``, ``answered_within_2s``, ``p50_s``, ``p95_s``, ``harness_p50_s``, ``harness_p95_s``,
-``peak_rss_mb``, ``runs_completed``,
+Two clients drive the sessions (``--client``):
+
+- ``browser`` (the default): what a person in a tab sees, the page's drawing included. Every tab is a chromium
+  renderer on the same cores as the server, so with many sessions on a small machine the figure holds the
+  rendering of N tabs at once as much as the server's answer;
+- ``protocol``: the server's answer to a click, without any browser. Each session speaks Streamlit's websocket
+  protocol itself (``bench/ws_client.py``): it sends the click as the browser does (a rerun of the fragment that
+  holds Start) and is answered when the progress element with its status arrives, timed from the click sent
+  (``p50_s`` and ``harness_p50_s`` are then the same measure). Live sessions poll their live fragments at the
+  intervals the page asks, as a tab does; an abandoning session closes its socket.
+
+The JSON holds ``client``, ``sessions``, ``answered_within_2s``, ``p50_s``, ``p95_s``, ``harness_p50_s``,
+``harness_p95_s``, ``peak_rss_mb``, ``runs_completed``,
 ``runs_lost``, ``abandoned_stopped``, ``cross_session_leaks``, ``runs_per_minute`` and ``ok``; the exit code
 is 1 when a check failed.
 """
@@ -37,6 +50,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,7 +92,8 @@ class Session:
     epochs: int
     abandons: bool
     owner: str | None = None
-    answer_s: float | None = None  # from the click reaching the page to the answer drawn (the page's clock)
+    # browser: from the click reaching the page to the answer drawn (the page's clock); protocol: as harness_s
+    answer_s: float | None = None
     harness_s: float | None = None  # from the harness's click command to the answer found (its own delays included)
     completed: bool = False
     leaks: list[int] = field(default_factory=list)
@@ -227,26 +242,43 @@ async def settled(page: Any) -> None:
         timeout=OPEN_MS)
 
 
+Visitor = Callable[[Session, asyncio.Event, asyncio.Queue[int], asyncio.Semaphore], Coroutine[Any, Any, None]]
+
+
+async def together(sessions: list[Session], visitor: Visitor) -> float:
+    """Run ``visitor`` for every session, opening a few pages at a time and letting them all click at once;
+    returns the seconds from the common click to the last session's end."""
+    go, ready, opening = asyncio.Event(), asyncio.Queue[int](), asyncio.Semaphore(4)
+    tasks = [asyncio.create_task(visitor(session, go, ready, opening)) for session in sessions]
+    for _ in sessions:  # everyone's page is open and set before anyone clicks
+        getter = asyncio.create_task(ready.get())
+        done, _pending = await asyncio.wait({getter, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+        if getter not in done:
+            getter.cancel()
+    started = time.monotonic()
+    go.set()
+    await asyncio.gather(*tasks)
+    return time.monotonic() - started
+
+
 async def drive(url: str, sessions: list[Session], chromium: str, finish_s: float) -> float:
-    """Run every session; returns the seconds from the common click to the last session's end."""
+    """Run every session in chromium; returns the seconds from the common click to the last session's end."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        go, ready, opening = asyncio.Event(), asyncio.Queue[int](), asyncio.Semaphore(4)
-        tasks = [asyncio.create_task(visit(browser, url, session, go, ready, opening, finish_s))
-                 for session in sessions]
-        for _ in sessions:  # everyone's page is open and set before anyone clicks
-            getter = asyncio.create_task(ready.get())
-            done, _pending = await asyncio.wait({getter, *tasks}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-        started = time.monotonic()
-        go.set()
-        await asyncio.gather(*tasks)
-        elapsed = time.monotonic() - started
+        elapsed = await together(sessions, lambda session, go, ready, opening: visit(
+            browser, url, session, go, ready, opening, finish_s))
         await browser.close()
     return elapsed
+
+
+async def drive_protocol(url: str, sessions: list[Session], finish_s: float) -> float:
+    """Run every session over Streamlit's websocket protocol, no browser; the same measure as ``drive``."""
+    from bench import ws_client  # here: it imports this module's constants
+
+    return await together(sessions, lambda session, go, ready, opening: ws_client.visit(
+        url, session, go, ready, opening, finish_s))
 
 
 def check_store(database: Path, sessions: list[Session], timeout_s: float) -> tuple[int, int, int]:
@@ -271,8 +303,9 @@ def check_store(database: Path, sessions: list[Session], timeout_s: float) -> tu
         store.close()
 
 
-def run(n: int, abandon_every: int, chromium: str, finish_s: float) -> dict[str, Any]:
-    """Start the server, drive ``n`` sessions, check the store and memory; the figures as a dict."""
+def run(n: int, abandon_every: int, chromium: str | None, finish_s: float, client: str = "browser") -> dict[str, Any]:
+    """Start the server, drive ``n`` sessions (in ``chromium``, or over the protocol when ``client`` is
+    ``"protocol"``), check the store and memory; the figures as a dict."""
     abandons = [index % abandon_every == abandon_every - 1 for index in range(n)]
     sessions = [Session(index, epochs=ABANDONED_EPOCHS - index if abandons[index] else 20 + index,
                         abandons=abandons[index]) for index in range(n)]
@@ -283,14 +316,18 @@ def run(n: int, abandon_every: int, chromium: str, finish_s: float) -> dict[str,
     server, url = start_server(folder, env)
     watch, cpu_before = MemoryWatch(server.pid), cpu_seconds(server.pid)
     try:
-        elapsed = asyncio.run(drive(url, sessions, chromium, finish_s))
+        if client == "protocol":
+            elapsed = asyncio.run(drive_protocol(url, sessions, finish_s))
+        else:
+            assert chromium is not None, "the browser client needs chromium"
+            elapsed = asyncio.run(drive(url, sessions, chromium, finish_s))
         load = os.getloadavg()[0]
         stopped, completed, lost = check_store(folder / "runs.sqlite", sessions, timeout_s=GRACE_S * 6 + 30)
     finally:
         peak, cpu = watch.stop(), cpu_seconds(server.pid) - cpu_before
         stop_server(server)
     shutil.rmtree(folder, ignore_errors=True)
-    result = figures(sessions, elapsed, peak, stopped, completed, lost)
+    result = {"client": client, **figures(sessions, elapsed, peak, stopped, completed, lost)}
     # how much of the machine the server had: on a machine busy with other work, answers wait for a core
     result.update(server_cpu_s=round(cpu, 1), load_average=round(load, 1))
     return result
@@ -331,19 +368,22 @@ def figures(sessions: list[Session], elapsed: float, peak: float, stopped: int, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=5, help="browser sessions at once (default 5)")
+    parser.add_argument("--sessions", type=int, default=5, help="sessions at once (default 5)")
     parser.add_argument("--abandon-every", type=int, default=4, help="every Nth session closes its tab (default 4)")
     parser.add_argument("--finish-s", type=float, default=300.0, help="seconds a live run may take to complete")
+    parser.add_argument("--client", choices=("browser", "protocol"), default="browser",
+                        help="browser: chromium tabs, what a visitor sees (default); protocol: Streamlit's websocket "
+                             "protocol spoken directly, the server's answer without any rendering")
     parser.add_argument("--out", type=Path, help="write the figures to this JSON file")
     args = parser.parse_args(argv)
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if args.sessions < 1 or args.abandon_every < 1:
         print("error: --sessions and --abandon-every must be at least 1", file=sys.stderr)
         return 2
-    if chromium is None:
+    if chromium is None and args.client == "browser":
         print("error: no chromium on PATH (apt-get install -y chromium)", file=sys.stderr)
         return 2
-    result = run(args.sessions, args.abandon_every, chromium, args.finish_s)
+    result = run(args.sessions, args.abandon_every, chromium, args.finish_s, client=args.client)
     text = json.dumps(result, indent=1)
     print(text)
     if args.out is not None:
