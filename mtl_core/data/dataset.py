@@ -16,6 +16,7 @@ from mtl_core.config import DataConfig
 from mtl_core.data.encoding import check_encoding, make_preprocessor
 from mtl_core.data.images import ImageNormalizer
 from mtl_core.data.labels import Labels, task_labels
+from mtl_core.data.memory import release_freed
 from mtl_core.data.preprocess import ColumnwisePreprocessor
 from mtl_core.errors import DataError
 from mtl_core.limits import MAX_ABS_VALUE, MAX_COLUMNS, MIN_ROWS
@@ -95,39 +96,44 @@ def build_dataset(table: pd.DataFrame, tasks: tuple[TaskSpec, ...], data: DataCo
     routed = data.task_id_column
     labels = {task.name: task_labels(table, task, source, routed_by=routed) for task in tasks if not task.quantile_bins}
     train_rows, val_rows, test_rows = split_rows(len(table), tasks, labels, data)
+    release_freed(8 * len(table))  # the split's working copies of the row positions
     for task in tasks:
         if task.quantile_bins:  # quantile edges come from the training rows only
             labels[task.name] = task_labels(table, task, source, routed_by=routed, fit_rows=train_rows)
     labels = {task.name: labels[task.name] for task in tasks}
     check_labels(tasks, labels, train_rows, {"validation": val_rows, "test": test_rows}, source)
     info = {task.name: task_info(task, labels[task.name], train_rows) for task in tasks}
+    splits = (train_rows, val_rows, test_rows)
+    # the targets first: the labels (a float64 copy of each task's column) are freed before the features are encoded
+    targets = [{name: target_tensor(labels[name].values[rows], info[name]) for name in labels} for rows in splits]
+    masks = [{name: torch.as_tensor(labels[name].mask[rows]) for name in labels} for rows in splits]
+    del labels
+    release_freed(9 * len(table) * len(tasks))
     preprocessor: Preprocessor
     if images is not None:
         preprocessor = ImageNormalizer().fit(images[train_rows])  # statistics of training images only
     else:  # each column's training rows are read from the table alone: no copy of the whole training matrix
         positions = [table.columns.get_loc(name) for name in features]
         preprocessor = columnwise = make_preprocessor(table.iloc[:0, positions]).fit(table, rows=train_rows)
+        release_freed(8 * len(train_rows))  # a column's training rows, copied while it was fitted
     width = len(preprocessor.get_feature_names_out())
 
-    def tensors(rows: np.ndarray) -> Split:
+    def encoded(rows: np.ndarray) -> Tensor:
         if images is not None:
-            encoded = np.asarray(preprocessor.transform(images[rows]), dtype=np.float32)
-        else:  # a piece of rows at a time, read column by column, straight into float32: no float64 copy of the split
-            encoded = np.empty((len(rows), width), dtype=np.float32)
-            for start in range(0, len(rows), ENCODED_ROWS):
-                piece = rows[start:start + ENCODED_ROWS]
-                encoded[start:start + len(piece)] = columnwise.transform(table, rows=piece)
-        return Split(
-            features=torch.as_tensor(encoded),
-            targets={name: target_tensor(labels[name].values[rows], info[name]) for name in labels},
-            masks={name: torch.as_tensor(labels[name].mask[rows]) for name in labels},
-            rows=rows,
-        )
+            return torch.as_tensor(np.asarray(preprocessor.transform(images[rows]), dtype=np.float32))
+        # a piece of rows at a time, read column by column, straight into float32: no float64 copy of the split
+        values = np.empty((len(rows), width), dtype=np.float32)
+        for start in range(0, len(rows), ENCODED_ROWS):
+            piece = rows[start:start + ENCODED_ROWS]
+            values[start:start + len(piece)] = columnwise.transform(table, rows=piece)
+        return torch.as_tensor(values)
 
+    train, val, test = (Split(features=encoded(rows), targets=targets[index], masks=masks[index], rows=rows)
+                        for index, rows in enumerate(splits))
     return MTLDataset(
         source=source, tasks=tasks, info=info, feature_columns=features,
         encoded_features=tuple(str(name) for name in preprocessor.get_feature_names_out()),
-        train=tensors(train_rows), val=tensors(val_rows), test=tensors(test_rows), preprocessor=preprocessor,
+        train=train, val=val, test=test, preprocessor=preprocessor,
         notes=notes,
     )
 

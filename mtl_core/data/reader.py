@@ -10,12 +10,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from mtl_core.data.decimals import convert_decimal_commas
+from mtl_core.data.memory import release_freed
 from mtl_core.data.parquet import one_line, read_parquet
 from mtl_core.errors import DataError
 from mtl_core.limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_UPLOAD_MB, describe
@@ -23,6 +25,7 @@ from mtl_core.safe_text import shorten
 
 ENCODINGS = ("utf-8-sig", "utf-8", "latin-1")  # utf-8-sig first: it also strips a byte-order mark
 DELIMITERS = ",;\t|"
+ROWS_AT_ONCE = 65_536  # rows parsed at once (10 float columns: 5 MB); a larger table is read in pieces
 SAMPLE_CHARS = 65_536  # the delimiter is guessed from the first lines only: csv.Sniffer is slow on long text
 
 
@@ -101,9 +104,8 @@ def read_text_table(payload: bytes | TextSource, label: str) -> pd.DataFrame:
     width = check_header(head.decode(encoding, errors="ignore"), delimiter, label)
     del first, head
     most = min(MAX_ROWS, MAX_CELLS // max(width, 1))
-    try:  # index_col=False: a trailing delimiter shifts nothing
-        table = pd.read_csv(source.for_pandas(), sep=delimiter, index_col=False, nrows=most + 1,
-                            encoding=encoding, encoding_errors="strict")
+    try:
+        table = parse_rows(source, delimiter, encoding, most + 1)
     except (pd.errors.ParserError, ValueError, OverflowError, csv.Error) as error:
         raise DataError(f"{label} cannot be read as a table with delimiter {delimiter!r}: {one_line(error)}") from None
     if len(table) > most:
@@ -124,6 +126,52 @@ def read_text_table(payload: bytes | TextSource, label: str) -> pd.DataFrame:
     if delimiter != ",":  # in a comma-separated file, "1,234" in quotes is a thousands separator, not a decimal comma
         table = convert_decimal_commas(table, label)
     return table
+
+
+def parse_rows(source: TextSource, delimiter: str, encoding: str, most: int) -> pd.DataFrame:
+    """At most ``most`` rows of the text, parsed ``ROWS_AT_ONCE`` rows at a time and joined one column at a time.
+
+    pandas joins the pieces it parses only at the end, all columns at once: at a million rows the process held the
+    pieces and the table together, more than twice the table. Here each piece is split into its columns at once,
+    and each column's pieces are freed (and their memory handed back) as soon as the column is joined, so reading
+    needs little more than the table itself. A table of one piece is pandas' own result, untouched.
+    """
+    reader = pd.read_csv(source.for_pandas(), sep=delimiter, index_col=False, nrows=most,  # index_col=False: a
+                         encoding=encoding, encoding_errors="strict", chunksize=ROWS_AT_ONCE)  # trailing delimiter
+    with reader:  # shifts nothing
+        first = next(reader)
+        second = next(reader, None)
+        if second is None:
+            return first
+        names = first.columns
+        pieces: list[list[pd.Series]] = [[] for _ in names]
+        for piece in itertools.chain((first, second), reader):
+            for index, column in enumerate(pieces):
+                column.append(piece.iloc[:, index].copy())  # a copy: a piece's block is freed with the piece
+            del piece
+        del first, second
+    columns: dict[int, pd.Series] = {}
+    for index, column in enumerate(pieces):
+        columns[index] = join_pieces(column)
+        freed = sum(part.memory_usage(index=False) for part in column)
+        column.clear()
+        release_freed(freed)
+    table = pd.DataFrame(columns, copy=False)
+    table.columns = names
+    return table
+
+
+def join_pieces(parts: list[pd.Series]) -> pd.Series:
+    """One column from its pieces' parts, typed as one read would type it: a piece where the column is empty
+    (all missing, parsed as float) does not turn a text column into mixed objects."""
+    kinds = {part.dtype for part in parts}
+    if len(kinds) > 1:
+        filled = {part.dtype for part in parts if not part.isna().all()}
+        if len(filled) == 1:
+            kind = next(iter(filled))
+            if pd.api.types.is_string_dtype(kind) and kind != object:
+                parts = [part if part.dtype == kind else part.astype(kind) for part in parts]
+    return pd.concat(parts, ignore_index=True)
 
 
 def unique_names(table: pd.DataFrame, label: str) -> pd.DataFrame:

@@ -150,3 +150,52 @@ def test_a_file_ending_in_half_a_utf8_character_is_read_as_latin1(tmp_path: Path
     path.write_bytes(rows(",").encode("utf-8") + b"x,1,\xc3")
     table = read_table(path)
     assert table["note"].tolist()[-1] == "Ã" and read_table(path.read_bytes(), "t.csv").equals(table)
+
+
+def test_a_table_read_in_pieces_is_the_table_pandas_reads_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ROWS_AT_ONCE rows the reader joins pieces column by column: the types and values are pandas' own,
+    even where a piece holds only missing values of a text column or a column turns from integers to floats."""
+    import io
+
+    import pandas as pd
+
+    from mtl_core.data import reader
+
+    lines = ["count,score,name,flag,mixed"]
+    for row in range(23):
+        name = "" if 4 <= row < 12 else f"n{row % 3}"  # the second and third pieces: no name at all
+        score = "" if row % 5 == 0 else f"{row / 7:.4f}"
+        mixed = str(row) if row < 16 else f"{row}.5"  # integers in the first pieces, floats later
+        lines.append(f"{row},{score},{name},{'True' if row % 2 else 'False'},{mixed}")
+    payload = ("\n".join(lines) + "\n").encode()
+    monkeypatch.setattr(reader, "ROWS_AT_ONCE", 4)
+    pieces = read_table(payload, "t.csv")
+    whole = pd.read_csv(io.BytesIO(payload), index_col=False)
+    pd.testing.assert_frame_equal(pieces, whole)
+    assert pieces["name"].dtype == whole["name"].dtype and pieces["mixed"].dtype == "float64"
+
+
+def test_the_row_limit_holds_for_a_table_read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtl_core.data import reader
+
+    monkeypatch.setattr(reader, "ROWS_AT_ONCE", 3)
+    monkeypatch.setattr(reader, "MAX_ROWS", 10)
+    payload = ("a,b\n" + "".join(f"{row},{row * 2}\n" for row in range(11))).encode()
+    with pytest.raises(DataError, match="more than 10 rows"):
+        read_table(payload, "t.csv")
+    assert len(read_table(payload.rsplit(b"\n", 2)[0] + b"\n", "t.csv")) == 10
+
+
+def test_freed_memory_is_handed_back_only_when_worth_a_trim() -> None:
+    import sys
+
+    from mtl_core.data.memory import RELEASE_BYTES, release_freed
+
+    assert release_freed(RELEASE_BYTES - 1) is False
+    assert release_freed(RELEASE_BYTES) is (sys.platform.startswith("linux") and _glibc())
+
+
+def _glibc() -> bool:
+    import platform
+
+    return platform.libc_ver()[0] == "glibc"
